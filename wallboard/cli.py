@@ -1,0 +1,99 @@
+"""The `wallboard` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from wallboard.config import Config, ConfigError, load_config
+from wallboard.fold import HOUR_MS, BoardState
+from wallboard.timeutil import parse_user_time
+
+# Entry IDs can precede event time by producer clock skew; read this much earlier.
+ID_MARGIN_MS = 10 * 60_000
+
+
+def _load_config(path: str | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wallboard")
+def main() -> None:
+    """wallboard: a sub-second terminal wallboard for contact-centre floors."""
+
+
+@main.command()
+@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+              help="Read the event stream(s) from this Redis (env WALLBOARD_REDIS_URL).")
+@click.option("--stream", "streams", multiple=True, metavar="KEY",
+              help="Stream key; repeat for several. Default from config: wallboard:events.")
+@click.option("--file", "file_path", type=click.Path(exists=True, dir_okay=False),
+              help="Read events from an NDJSON file (.ndjson or .ndjson.gz) instead.")
+@click.option("--at", "at_text", default="now", show_default=True, metavar="TIME",
+              help="Snapshot time: ISO 8601 (no offset = board time zone), epoch ms or now.")
+@click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
+              type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the documented contract).")
+@click.pass_context
+def snapshot(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...],
+             file_path: str | None, at_text: str, config_path: str | None,
+             as_json: bool) -> None:  # fmt: skip
+    """Fold the events up to --at and print the board's numbers."""
+    from wallboard.ingest import fold_until
+    from wallboard.snapshot import build_snapshot, to_json
+    from wallboard.text_report import render_text
+
+    config = _load_config(config_path)
+    try:
+        at = parse_user_time(at_text, config.tz, _now_ms())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from None
+    redis_given = ctx.get_parameter_source("redis_url") == click.core.ParameterSource.COMMANDLINE
+    if file_path and redis_given:
+        raise click.UsageError("give either --redis or --file, not both")
+    if not file_path and not redis_url:
+        raise click.UsageError("give --redis URL (or WALLBOARD_REDIS_URL) or --file PATH")
+
+    state = BoardState(config)
+    if file_path:
+        from feeds.files import read_ndjson
+
+        fold_until(state, read_ndjson(file_path), at)
+    else:
+        assert redis_url is not None
+        from feeds.redis_window import RedisUnavailable, connect, read_streams
+
+        day = state.calendar.day_of(at)
+        start = day.start_ms - round(config.board.carry_over_hours * HOUR_MS) - ID_MARGIN_MS
+        try:
+            client = connect(redis_url)
+            fold_until(state, read_streams(client, list(streams) or config.streams, start), at)
+        except RedisUnavailable as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(3)
+    snap = build_snapshot(state)
+    if as_json:
+        sys.stdout.buffer.write(to_json(snap) + b"\n")
+    else:
+        click.echo(render_text(snap))
+
+
+@main.command("check-config")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def check_config(path: Path) -> None:
+    """Check a config file and print the effective settings as JSON."""
+    import msgspec
+
+    config = _load_config(str(path))
+    sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(config)) + b"\n")

@@ -1,0 +1,221 @@
+"""Typed configuration from one TOML file. Defaults work with no file at all.
+
+msgspec does the typing and rejects unknown keys; the checks here add the ranges and
+cross-field rules. Every error names the key and the file, before anything starts.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+Formula = Literal["exclude_short_abandons", "answered", "offered", "abandons_within_positive"]
+QueueKind = Literal["realtime", "ticket"]
+
+DEFAULT_STREAM: Final = "wallboard:events"
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the file and key in its message."""
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class BoardSection(_Section):
+    site_name: str = "Customer Service Floor"
+    timezone: str = "Asia/Shanghai"
+    business_day_start: str = "04:00"
+    window_minutes: int = 30
+    stream: str | list[str] = DEFAULT_STREAM
+    # How far before the business day a reader goes to learn agent states and waiting contacts.
+    carry_over_hours: float = 24.0
+    # Idempotency keys (`id`, `_id`) are remembered this long (event time).
+    dedup_window_minutes: float = 120.0
+    # Events stamped further ahead of the board's clock than this are rejected (bad_timestamp).
+    max_future_s: float = 300.0
+
+
+class ServiceLevelSection(_Section):
+    threshold_s: float = 30.0
+    target: float = 0.8
+    short_abandon_s: float = 5.0
+    formula: Formula = "exclude_short_abandons"
+    ticket_threshold_s: float = 1800.0
+
+
+class AgentLoadSection(_Section):
+    daily_low: int = 80
+    daily_high: int = 120
+    hourly_messages_max: int = 360
+    shops_warn: int = 2
+    shops_max: int = 3
+
+
+class QueueSection(_Section):
+    kind: QueueKind = "realtime"
+    threshold_s: float | None = None
+    target: float | None = None
+    short_abandon_s: float | None = None
+
+
+def _default_shifts() -> dict[str, str]:
+    return {"day": "08:30-17:30", "evening": "17:30-00:30"}
+
+
+class Config(_Section, dict=True):
+    board: BoardSection = msgspec.field(default_factory=BoardSection)
+    service_level: ServiceLevelSection = msgspec.field(default_factory=ServiceLevelSection)
+    agent_load: AgentLoadSection = msgspec.field(default_factory=AgentLoadSection)
+    shifts: dict[str, str] = msgspec.field(default_factory=_default_shifts)
+    queues: dict[str, QueueSection] = msgspec.field(default_factory=dict)
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.board.timezone)
+
+    @property
+    def streams(self) -> list[str]:
+        stream = self.board.stream
+        return [stream] if isinstance(stream, str) else list(stream)
+
+    @cached_property
+    def day_start(self) -> tuple[int, int]:
+        return parse_clock(self.board.business_day_start)
+
+    @cached_property
+    def shift_spans(self) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+        spans = []
+        for name, text in self.shifts.items():
+            start, _, end = text.partition("-")
+            spans.append((name, parse_clock(start.strip()), parse_clock(end.strip())))
+        return spans
+
+    def queue_rules(self, queue: str) -> QueueRules:
+        section = self.queues.get(queue)
+        sl = self.service_level
+        if section is None:
+            return QueueRules("realtime", sl.threshold_s, sl.target, sl.short_abandon_s)
+        default_threshold = sl.ticket_threshold_s if section.kind == "ticket" else sl.threshold_s
+        return QueueRules(
+            section.kind,
+            default_threshold if section.threshold_s is None else section.threshold_s,
+            sl.target if section.target is None else section.target,
+            sl.short_abandon_s if section.short_abandon_s is None else section.short_abandon_s,
+        )
+
+
+class QueueRules(msgspec.Struct, frozen=True):
+    kind: QueueKind
+    threshold_s: float
+    target: float
+    short_abandon_s: float
+
+
+def parse_clock(text: str) -> tuple[int, int]:
+    match = _CLOCK.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a time of day HH:MM")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _check(config: Config) -> list[tuple[str, str]]:
+    """Range and cross-field checks: (key, problem) pairs."""
+    problems: list[tuple[str, str]] = []
+    board, sl, load = config.board, config.service_level, config.agent_load
+    try:
+        ZoneInfo(board.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(("board.timezone", f"{board.timezone!r} is not an IANA time zone"))
+    try:
+        parse_clock(board.business_day_start)
+    except ValueError as exc:
+        problems.append(("board.business_day_start", str(exc)))
+    if not 1 <= board.window_minutes <= 24 * 60:
+        problems.append(("board.window_minutes", "must be between 1 and 1440"))
+    if not config.streams or any(not s for s in config.streams):
+        problems.append(("board.stream", "needs at least one non-empty stream key"))
+    for key, number in (("board.carry_over_hours", board.carry_over_hours),
+                        ("board.dedup_window_minutes", board.dedup_window_minutes),
+                        ("board.max_future_s", board.max_future_s)):  # fmt: skip
+        if number < 0:
+            problems.append((key, "must not be negative"))
+
+    def check_sl(prefix: str, threshold: float | None, target: float | None,
+                 short: float | None) -> None:  # fmt: skip
+        if threshold is not None and threshold <= 0:
+            problems.append((f"{prefix}.threshold_s", "must be positive"))
+        if target is not None and not 0 < target <= 1:
+            problems.append((f"{prefix}.target", "must be a fraction in (0, 1], e.g. 0.8"))
+        if short is not None and short < 0:
+            problems.append((f"{prefix}.short_abandon_s", "must not be negative"))
+
+    check_sl("service_level", sl.threshold_s, sl.target, sl.short_abandon_s)
+    if sl.ticket_threshold_s <= 0:
+        problems.append(("service_level.ticket_threshold_s", "must be positive"))
+    for name, queue in config.queues.items():
+        check_sl(f"queues.{name}", queue.threshold_s, queue.target, queue.short_abandon_s)
+
+    if not 0 <= load.daily_low <= load.daily_high:
+        problems.append(("agent_load.daily_low", "must be between 0 and agent_load.daily_high"))
+    if load.hourly_messages_max <= 0:
+        problems.append(("agent_load.hourly_messages_max", "must be positive"))
+    if not 0 < load.shops_warn <= load.shops_max:
+        problems.append(("agent_load.shops_warn", "must be between 1 and agent_load.shops_max"))
+    for name, text in config.shifts.items():
+        start, sep, end = text.partition("-")
+        try:
+            if not sep:
+                raise ValueError(f"{text!r} is not HH:MM-HH:MM")
+            if parse_clock(start.strip()) == parse_clock(end.strip()):
+                raise ValueError("a shift must not start and end at the same time")
+        except ValueError as exc:
+            problems.append((f"shifts.{name}", str(exc)))
+    return problems
+
+
+_PATH = re.compile(r"`\$((?:\.[^`]*|\[[^`]*\])*)`")
+
+
+def _explain(message: str) -> str:
+    """msgspec says 'Object contains unknown field `x` - at `$.board`'; make it name the key."""
+    unknown = re.match(r"Object contains unknown field `([^`]+)`(?: - at `\$\.?([^`]*)`)?", message)
+    if unknown:
+        key = ".".join(part for part in (unknown.group(2), unknown.group(1)) if part)
+        return f"unknown key `{key}`"
+    at = re.search(r" - at `\$\.?([^`]*)`", message)
+    if at:
+        return f"`{at.group(1)}`: {message[: at.start()]}"
+    return message
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and check the config; `None` gives the defaults."""
+    if path is None:
+        config = Config()
+        source = "built-in defaults"
+    else:
+        source = str(path)
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot read the config file: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+        try:
+            config = msgspec.convert(raw, Config)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"{source}: {_explain(str(exc))}") from None
+    problems = _check(config)
+    if problems:
+        lines = [f"{source}: `{key}`: {problem}" for key, problem in problems]
+        raise ConfigError("\n".join(lines))
+    return config

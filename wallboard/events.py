@@ -1,0 +1,249 @@
+"""The event contract: decode one flat field map (a stream entry or an NDJSON line) into an Event.
+
+Every producer, down to `redis-cli XADD`, writes flat string fields, so this module is the
+single gate: whatever passes here is safe to fold and safe to draw; whatever does not is a
+`Rejection` with one of the named reasons. The ingest gateway validates with the same function.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Final
+
+import msgspec
+
+from wallboard.timeutil import parse_event_time, parse_stream_id
+
+SCHEMA_VERSION: Final = "1"
+MAX_FIELD_LEN: Final = 256
+
+CHANNELS: Final = frozenset({"phone", "chat", "email", "ticket", "wechat", "app", "other"})
+AGENT_STATES: Final = ("logged_out", "available", "busy", "wrap_up", "break", "away")
+AGENT_STATE_SET: Final = frozenset(AGENT_STATES)
+POOLS: Final = frozenset({"core", "reserve"})
+
+OFFERED: Final = "contact.offered"
+ANSWERED: Final = "contact.answered"
+ABANDONED: Final = "contact.abandoned"
+COMPLETED: Final = "contact.completed"
+TRANSFERRED: Final = "contact.transferred"
+MESSAGE: Final = "contact.message"
+BOT_RESOLVED: Final = "bot.resolved"
+AGENT_STATE: Final = "agent.state"
+
+# Required fields per type, beyond `type` and a readable time.
+REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    OFFERED: ("contact", "queue"),
+    ANSWERED: ("contact", "agent"),
+    ABANDONED: ("contact",),
+    COMPLETED: ("contact",),
+    TRANSFERRED: ("contact", "to_queue"),
+    MESSAGE: ("contact",),
+    BOT_RESOLVED: (),
+    AGENT_STATE: ("agent", "state"),
+}
+EVENT_TYPES: Final = frozenset(REQUIRED)
+
+# Rejection reasons: the keys of `events_rejected`, in a stable order.
+REASONS: Final = (
+    "malformed",
+    "missing_field",
+    "unknown_type",
+    "bad_timestamp",
+    "bad_value",
+    "too_long",
+    "control_char",
+)
+
+# Every field the contract knows. Only these are checked; anything else is ignored.
+STRING_FIELDS: Final = (
+    "type", "ts", "v", "id", "_id", "contact", "queue", "channel", "shop", "agent", "via",
+    "outcome", "value", "rating", "to_queue", "state", "reason", "name", "team", "level",
+    "shops", "queues", "pool",
+)  # fmt: skip
+_NUMERIC_OK: Final = frozenset({"ts", "value", "rating", "v"})
+
+# C0 controls, DEL and C1 controls (which include the 8-bit CSI).
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+class Event(msgspec.Struct, frozen=True, gc=False):
+    """A validated event. Times are epoch milliseconds."""
+
+    type: str
+    ts: int
+    contact: str | None = None
+    queue: str | None = None
+    channel: str | None = None
+    shop: str | None = None
+    agent: str | None = None
+    via: str | None = None
+    outcome: str | None = None
+    value: float | None = None
+    rating: int | None = None
+    to_queue: str | None = None
+    state: str | None = None
+    reason: str | None = None
+    name: str | None = None
+    team: str | None = None
+    level: str | None = None
+    shops: tuple[str, ...] | None = None
+    queues: tuple[str, ...] | None = None
+    pool: str | None = None
+    key: str | None = None  # the producer's idempotency key (`id`)
+    entry_id: str | None = None  # stream entry ID (or `_id` in a file)
+
+
+class Rejection(msgspec.Struct, frozen=True, gc=False):
+    """Why an entry was not applied. `ts` is its event time when that could be read."""
+
+    reason: str
+    field: str | None
+    detail: str
+    entry_id: str | None = None
+    ts: int | None = None
+
+
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(part for part in (p.strip() for p in text.split(",")) if part)
+
+
+def decode(fields: object, entry_id: str | None = None) -> Event | Rejection:
+    """Validate one entry. `entry_id` is the stream ID, if the entry came from a stream."""
+    if not isinstance(fields, Mapping):
+        return Rejection("malformed", None, "entry is not an object of fields", entry_id)
+
+    values: dict[str, str] = {}
+    for name in STRING_FIELDS:
+        raw = fields.get(name)
+        if raw is None:
+            continue
+        if isinstance(raw, str):
+            text = raw
+        elif name in _NUMERIC_OK and isinstance(raw, int | float) and not isinstance(raw, bool):
+            text = repr(raw) if isinstance(raw, float) else str(raw)
+        else:
+            return Rejection("malformed", name, f"{name} is not a string", entry_id)
+        values[name] = text
+
+    if entry_id is None:
+        entry_id = values.get("_id")
+    entry_ms: int | None = None
+    if entry_id is not None:
+        parsed_id = parse_stream_id(entry_id)
+        if parsed_id is None:
+            return Rejection("bad_value", "_id", "entry ID is not <ms>-<seq>", entry_id)
+        entry_ms = parsed_id[0]
+
+    # Time first: the caller selects entries by event time, even rejected ones.
+    ts_text = values.get("ts")
+    if ts_text is None:
+        if entry_ms is None:
+            return Rejection("missing_field", "ts", "no ts and no stream entry ID", entry_id)
+        ts = entry_ms
+    else:
+        if len(ts_text) > MAX_FIELD_LEN:
+            return Rejection("too_long", "ts", "ts is longer than 256 characters", entry_id)
+        parsed_ts = parse_event_time(ts_text)
+        if parsed_ts is None:
+            return Rejection(
+                "bad_timestamp", "ts", "ts is neither epoch milliseconds nor RFC 3339 "
+                "with an offset", entry_id)  # fmt: skip
+        ts = parsed_ts
+
+    for name, text in values.items():
+        if len(text) > MAX_FIELD_LEN:
+            return Rejection("too_long", name, f"{name} is longer than 256 characters", entry_id, ts)
+        if _CONTROL.search(text) is not None:
+            return Rejection("control_char", name, f"{name} contains a control character",
+                             entry_id, ts)  # fmt: skip
+
+    kind = values.get("type")
+    if kind is None:
+        return Rejection("missing_field", "type", "type is missing", entry_id, ts)
+    required = REQUIRED.get(kind)
+    if required is None:
+        return Rejection("unknown_type", "type", f"unknown type {kind[:40]!r}", entry_id, ts)
+    for name in required:
+        if not values.get(name):
+            return Rejection("missing_field", name, f"{kind} needs {name}", entry_id, ts)
+
+    version = values.get("v")
+    if version is not None and version != SCHEMA_VERSION:
+        return Rejection("bad_value", "v", f"unsupported schema version {version!r}", entry_id, ts)
+    channel = values.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        return Rejection("bad_value", "channel", f"unknown channel {channel!r}", entry_id, ts)
+    state = values.get("state")
+    if state is not None and state not in AGENT_STATE_SET:
+        return Rejection("bad_value", "state", f"unknown agent state {state!r}", entry_id, ts)
+    pool = values.get("pool")
+    if pool is not None and pool not in POOLS:
+        return Rejection("bad_value", "pool", f"unknown pool {pool!r}", entry_id, ts)
+
+    value: float | None = None
+    value_text = values.get("value")
+    if value_text is not None:
+        try:
+            value = float(value_text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            return Rejection("bad_value", "value", "value is not a non-negative number",
+                             entry_id, ts)  # fmt: skip
+    rating: int | None = None
+    rating_text = values.get("rating")
+    if rating_text is not None:
+        if rating_text not in ("1", "2", "3", "4", "5"):
+            return Rejection("bad_value", "rating", "rating is not 1-5", entry_id, ts)
+        rating = int(rating_text)
+
+    shops_text = values.get("shops")
+    queues_text = values.get("queues")
+    return Event(
+        type=kind,
+        ts=ts,
+        contact=values.get("contact"),
+        queue=values.get("queue") or None,
+        channel=channel,
+        shop=values.get("shop"),
+        agent=values.get("agent"),
+        via=values.get("via"),
+        outcome=values.get("outcome"),
+        value=value,
+        rating=rating,
+        to_queue=values.get("to_queue"),
+        state=state,
+        reason=values.get("reason"),
+        name=values.get("name"),
+        team=values.get("team"),
+        level=values.get("level"),
+        shops=None if shops_text is None else _comma_list(shops_text),
+        queues=None if queues_text is None else _comma_list(queues_text),
+        pool=pool,
+        key=values.get("id") or None,
+        entry_id=entry_id,
+    )
+
+
+def encode_fields(event: Event) -> dict[str, str]:
+    """The flat string fields of an event, as a producer would XADD them (no entry ID)."""
+    out: dict[str, str] = {"type": event.type, "ts": str(event.ts)}
+    for name in ("contact", "queue", "channel", "shop", "agent", "via", "outcome", "to_queue",
+                 "state", "reason", "name", "team", "level", "pool"):  # fmt: skip
+        text = getattr(event, name)
+        if text is not None:
+            out[name] = text
+    if event.value is not None:
+        out["value"] = repr(event.value)
+    if event.rating is not None:
+        out["rating"] = str(event.rating)
+    if event.shops is not None:
+        out["shops"] = ",".join(event.shops)
+    if event.queues is not None:
+        out["queues"] = ",".join(event.queues)
+    if event.key is not None:
+        out["id"] = event.key
+    return out

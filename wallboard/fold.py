@@ -1,0 +1,394 @@
+"""The board fold: a pure, IO-free state that turns events into the numbers the floor sees.
+
+Time comes only from events and from `advance(now)`; `as_of` is the latest of both, so the
+same events and the same `advance` calls always give the same snapshot (replay relies on it).
+docs/metrics.md defines every number; docs/events.md the contact lifecycle rules used here.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Final
+
+from wallboard import events as ev
+from wallboard.businessday import BusinessCalendar, BusinessDay
+from wallboard.config import Config, QueueRules
+from wallboard.events import Event, Rejection
+from wallboard.metrics import (
+    ABANDON,
+    ANSWER,
+    HANDLE,
+    OFFER,
+    TRANSFER_OUT,
+    PeriodCounts,
+    RollingWindow,
+    TimeRing,
+)
+from wallboard.ordering import EntryGate, KeyMemory
+
+HOUR_MS: Final = 3_600_000
+RECENT_REJECTIONS: Final = 20
+
+WAITING: Final = 0
+HANDLING: Final = 1
+
+
+class Contact:
+    __slots__ = ("agent", "answered_at", "channel", "offered_at", "queue", "shop", "status")
+
+    def __init__(self, queue: str | None, channel: str, shop: str | None, offered_at: int) -> None:
+        self.queue = queue
+        self.channel = channel
+        self.shop = shop
+        self.offered_at = offered_at
+        self.status = WAITING
+        self.agent: str | None = None
+        self.answered_at = 0
+
+
+class QueueState:
+    __slots__ = ("lifetime", "name", "rules", "threshold_ms", "short_ms", "today", "waiting",
+                 "window")  # fmt: skip
+
+    def __init__(self, name: str, rules: QueueRules, window_ms: int) -> None:
+        self.name = name
+        self.rules = rules
+        self.threshold_ms = round(rules.threshold_s * 1000)
+        self.short_ms = round(rules.short_abandon_s * 1000)
+        self.today = PeriodCounts()
+        self.window = RollingWindow(window_ms)
+        self.lifetime = PeriodCounts()  # every event folded: the conservation law's ledger
+        self.waiting: dict[str, int] = {}  # contact -> time it entered this queue
+
+
+class AgentState:
+    __slots__ = ("agent", "answers", "completed_today", "first_login", "handled_today", "level",
+                 "messages", "name", "order_value_today", "orders_today", "outcomes_today",
+                 "pool", "queues", "rating_count", "rating_sum", "shops", "state",
+                 "state_since", "team")  # fmt: skip
+
+    def __init__(self, agent: str) -> None:
+        self.agent = agent
+        self.name: str | None = None
+        self.team: str | None = None
+        self.level: str | None = None
+        self.pool: str | None = None
+        self.shops: tuple[str, ...] = ()
+        self.queues: tuple[str, ...] | None = None
+        self.state: str | None = None
+        self.state_since = 0
+        self.first_login: int | None = None
+        self.handled_today = 0
+        self.answers = TimeRing(HOUR_MS)
+        self.messages = TimeRing(HOUR_MS)
+        self.completed_today = 0
+        self.outcomes_today = 0
+        self.orders_today = 0
+        self.order_value_today = 0.0
+        self.rating_sum = 0
+        self.rating_count = 0
+
+    def reset_day(self, day: BusinessDay) -> None:
+        self.handled_today = 0
+        self.completed_today = 0
+        self.outcomes_today = 0
+        self.orders_today = 0
+        self.order_value_today = 0.0
+        self.rating_sum = 0
+        self.rating_count = 0
+        # Someone still logged in when the day begins started their day at its start.
+        staffed = self.state is not None and self.state != "logged_out"
+        self.first_login = day.start_ms if staffed else None
+
+
+class BoardState:
+    """Fold events into board state; `wallboard.snapshot.build_snapshot` reads it."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.calendar = BusinessCalendar(config.tz, config.day_start, config.shift_spans)
+        self.window_ms = config.board.window_minutes * 60_000
+        self.max_future_ms = round(config.board.max_future_s * 1000)
+        horizon_ms = round(config.board.dedup_window_minutes * 60_000)
+        self.as_of = 0
+        self.clock: int | None = None  # the latest advance(), for the future-time check
+        self.day: BusinessDay | None = None
+        self.queues: dict[str, QueueState] = {}
+        self.agents: dict[str, AgentState] = {}
+        self.contacts: dict[str, Contact] = {}
+        self.events_applied = 0
+        self.events_duplicate = 0
+        self.rejected: dict[str, int] = dict.fromkeys(ev.REASONS, 0)
+        self.recent_rejections: deque[Rejection] = deque(maxlen=RECENT_REJECTIONS)
+        self.keys = KeyMemory(horizon_ms)
+        self.gate = EntryGate(horizon_ms)
+        self.bot_resolved_today = 0
+        self.escalated_today = 0
+        self.newest_event_ts: int | None = None
+        for name in config.queues:
+            self._queue(name)
+        self._handlers: dict[str, Callable[[Event], None]] = {
+            ev.OFFERED: self._offered,
+            ev.ANSWERED: self._answered,
+            ev.ABANDONED: self._abandoned,
+            ev.COMPLETED: self._completed,
+            ev.TRANSFERRED: self._transferred,
+            ev.MESSAGE: self._message,
+            ev.BOT_RESOLVED: self._bot_resolved,
+            ev.AGENT_STATE: self._agent_state,
+        }
+
+    # ---- entry points -------------------------------------------------------------------
+
+    def reject(self, rejection: Rejection) -> None:
+        self.rejected[rejection.reason] += 1
+        self.recent_rejections.append(rejection)
+
+    def duplicate(self) -> None:
+        self.events_duplicate += 1
+
+    def apply(self, event: Event) -> bool:
+        """Fold one decoded event; False when it was not applied (duplicate or future)."""
+        ts = event.ts
+        if self.clock is not None and ts > self.clock + self.max_future_ms:
+            self.reject(Rejection("bad_timestamp", "ts", "event time is in the future",
+                                  event.entry_id, ts))  # fmt: skip
+            return False
+        key = event.key
+        if key is not None and self.keys.seen_before(key, ts):
+            self.events_duplicate += 1
+            return False
+        if ts > self.as_of:
+            self._move_to(ts)
+        self.events_applied += 1
+        if self.newest_event_ts is None or ts > self.newest_event_ts:
+            self.newest_event_ts = ts
+        self._handlers[event.type](event)
+        return True
+
+    def apply_all(self, items: Iterable[Event | Rejection]) -> None:
+        for item in items:
+            if isinstance(item, Event):
+                self.apply(item)
+            else:
+                self.reject(item)
+
+    def advance(self, now: int) -> None:
+        """Move the board's clock; windows and the business day follow."""
+        if self.clock is None or now > self.clock:
+            self.clock = now
+        if now > self.as_of:
+            self._move_to(now)
+
+    def evict(self) -> None:
+        """Drop what has left the rolling windows (done before every snapshot)."""
+        as_of = self.as_of
+        for queue in self.queues.values():
+            queue.window.evict(as_of)
+        self.keys.forget_before(as_of)
+        self.gate.forget_before(as_of)
+
+    # ---- time ---------------------------------------------------------------------------
+
+    def _move_to(self, ts: int) -> None:
+        self.as_of = ts
+        day = self.day
+        if day is None or ts >= day.end_ms:
+            self._start_day(self.calendar.day_of(ts))
+
+    def _start_day(self, day: BusinessDay) -> None:
+        self.day = day
+        for queue in self.queues.values():
+            queue.today = PeriodCounts()
+        for agent in self.agents.values():
+            agent.reset_day(day)
+        self.bot_resolved_today = 0
+        self.escalated_today = 0
+
+    def _in_today(self, ts: int) -> bool:
+        day = self.day
+        return day is not None and day.start_ms <= ts
+
+    def _in_window(self, ts: int) -> bool:
+        return ts > self.as_of - self.window_ms
+
+    # ---- records ------------------------------------------------------------------------
+
+    def _queue(self, name: str) -> QueueState:
+        queue = self.queues.get(name)
+        if queue is None:
+            queue = QueueState(name, self.config.queue_rules(name), self.window_ms)
+            self.queues[name] = queue
+        return queue
+
+    def _agent(self, agent_id: str) -> AgentState:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            agent = AgentState(agent_id)
+            self.agents[agent_id] = agent
+        return agent
+
+    def _count(self, queue: QueueState, ts: int, code: int, a: int = 0, b: int = 0,
+               c: int = 0) -> None:  # fmt: skip
+        queue.lifetime.record(code, a, b, c)
+        if self._in_today(ts):
+            queue.today.record(code, a, b, c)
+        if self._in_window(ts):
+            queue.window.add(ts, code, a, b, c)
+
+    def _offer(self, contact_id: str, queue_name: str, channel: str, shop: str | None,
+               ts: int) -> None:  # fmt: skip
+        queue = self._queue(queue_name)
+        self.contacts[contact_id] = Contact(queue_name, channel, shop, ts)
+        queue.waiting[contact_id] = ts
+        self._count(queue, ts, OFFER)
+
+    def _leave_queue(self, contact_id: str, contact: Contact) -> QueueState:
+        queue = self.queues[contact.queue]  # type: ignore[index]  # waiting => queue known
+        del queue.waiting[contact_id]
+        return queue
+
+    def _end_handling(self, contact: Contact, ts: int) -> None:
+        if contact.queue is not None:
+            handle_ms = max(0, ts - contact.answered_at)
+            self._count(self._queue(contact.queue), ts, HANDLE, handle_ms)
+
+    def _answer(self, contact_id: str, contact: Contact, agent_id: str | None, ts: int) -> None:
+        queue = self._leave_queue(contact_id, contact)
+        wait = max(0, ts - contact.offered_at)
+        self._count(queue, ts, ANSWER, wait, 1 if wait <= queue.threshold_ms else 0)
+        contact.status = HANDLING
+        contact.answered_at = ts
+        contact.agent = agent_id
+        if agent_id is not None:
+            self._agent_handled(agent_id, ts)
+
+    def _agent_handled(self, agent_id: str, ts: int) -> None:
+        agent = self._agent(agent_id)
+        if self._in_today(ts):
+            agent.handled_today += 1
+        agent.answers.add(ts)
+
+    # ---- event handlers -----------------------------------------------------------------
+
+    def _offered(self, event: Event) -> None:
+        contact_id: str = event.contact  # type: ignore[assignment]  # required by the contract
+        queue_name: str = event.queue  # type: ignore[assignment]
+        ts = event.ts
+        contact = self.contacts.get(contact_id)
+        channel = event.channel
+        if contact is not None:
+            if contact.status == WAITING:
+                if contact.queue == queue_name:
+                    return  # already waiting here: a repeated offer changes nothing
+                # Re-offered elsewhere while waiting: the first queue lost it to a transfer.
+                self._count(self._leave_queue(contact_id, contact), ts, TRANSFER_OUT)
+            else:
+                self._end_handling(contact, ts)  # back in a queue after handling
+            channel = channel or contact.channel
+        if event.via == "bot" and self._in_today(ts):
+            self.escalated_today += 1
+        self._offer(contact_id, queue_name, channel or "other", event.shop, ts)
+
+    def _answered(self, event: Event) -> None:
+        contact_id: str = event.contact  # type: ignore[assignment]
+        ts = event.ts
+        contact = self.contacts.get(contact_id)
+        if contact is None:
+            # No offer seen: the agent handled it, but the queue cannot time its wait.
+            contact = Contact(event.queue, event.channel or "other", event.shop, ts)
+            contact.status = HANDLING
+            contact.answered_at = ts
+            contact.agent = event.agent
+            self.contacts[contact_id] = contact
+            self._agent_handled(event.agent, ts)  # type: ignore[arg-type]
+        elif contact.status == WAITING:
+            self._answer(contact_id, contact, event.agent, ts)
+        else:
+            contact.agent = event.agent  # taken over by another agent: not a new contact
+
+    def _abandoned(self, event: Event) -> None:
+        contact_id: str = event.contact  # type: ignore[assignment]
+        contact = self.contacts.get(contact_id)
+        if contact is None or contact.status != WAITING:
+            return  # nobody was waiting: nothing to count
+        ts = event.ts
+        queue = self._leave_queue(contact_id, contact)
+        wait = max(0, ts - contact.offered_at)
+        self._count(queue, ts, ABANDON, wait, 1 if wait < queue.short_ms else 0,
+                    1 if wait <= queue.threshold_ms else 0)  # fmt: skip
+        del self.contacts[contact_id]
+
+    def _completed(self, event: Event) -> None:
+        contact_id: str = event.contact  # type: ignore[assignment]
+        ts = event.ts
+        contact = self.contacts.pop(contact_id, None)
+        agent_id = event.agent
+        if contact is not None:
+            if contact.status == WAITING:
+                # Finished without an answer event: it was answered at the latest now.
+                self._answer(contact_id, contact, agent_id, ts)
+            else:
+                self._end_handling(contact, ts)
+            agent_id = agent_id or contact.agent
+        if agent_id is None or not self._in_today(ts):
+            return
+        agent = self._agent(agent_id)
+        agent.completed_today += 1
+        if event.outcome is not None:
+            agent.outcomes_today += 1
+            if event.outcome == "order":
+                agent.orders_today += 1
+        if event.value is not None:
+            agent.order_value_today += event.value
+        if event.rating is not None:
+            agent.rating_sum += event.rating
+            agent.rating_count += 1
+
+    def _transferred(self, event: Event) -> None:
+        contact_id: str = event.contact  # type: ignore[assignment]
+        ts = event.ts
+        contact = self.contacts.get(contact_id)
+        channel = event.channel
+        shop = event.shop
+        if contact is not None:
+            if contact.status == WAITING:
+                self._count(self._leave_queue(contact_id, contact), ts, TRANSFER_OUT)
+            else:
+                self._end_handling(contact, ts)
+            channel = channel or contact.channel
+            shop = shop or contact.shop
+        self._offer(contact_id, event.to_queue, channel or "other", shop, ts)  # type: ignore[arg-type]
+
+    def _message(self, event: Event) -> None:
+        contact = self.contacts.get(event.contact)  # type: ignore[arg-type]
+        agent_id = contact.agent if contact is not None and contact.agent else event.agent
+        if agent_id is not None:
+            self._agent(agent_id).messages.add(event.ts)
+
+    def _bot_resolved(self, event: Event) -> None:
+        if self._in_today(event.ts):
+            self.bot_resolved_today += 1
+
+    def _agent_state(self, event: Event) -> None:
+        agent = self._agent(event.agent)  # type: ignore[arg-type]
+        ts = event.ts
+        state: str = event.state  # type: ignore[assignment]
+        if state != agent.state:
+            agent.state = state
+            agent.state_since = ts
+        if event.name is not None:
+            agent.name = event.name
+        if event.team is not None:
+            agent.team = event.team
+        if event.level is not None:
+            agent.level = event.level
+        if event.pool is not None:
+            agent.pool = event.pool
+        if event.shops is not None:
+            agent.shops = event.shops
+        if event.queues is not None:
+            agent.queues = event.queues or None
+        if state != "logged_out" and agent.first_login is None and self._in_today(ts):
+            agent.first_login = ts

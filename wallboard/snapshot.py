@@ -1,0 +1,268 @@
+"""The immutable snapshot of the board: what widgets draw and `wallboard snapshot --json` prints.
+
+The JSON keys are a public contract (docs/snapshot.md): add keys, never rename or remove.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import msgspec
+
+from wallboard.events import AGENT_STATES
+from wallboard.fold import HOUR_MS, AgentState, BoardState, QueueState
+from wallboard.metrics import PeriodCounts
+from wallboard.timeutil import format_local
+
+SNAPSHOT_VERSION: Final = 1
+
+
+class Period(msgspec.Struct, frozen=True, kw_only=True):
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    answered_within: int
+    abandoned_within: int
+    transferred_out: int
+    completed: int
+    service_level: float | None
+    asa_s: float | None
+    aht_s: float | None
+    abandon_rate: float | None
+
+
+class WindowPeriod(Period, frozen=True, kw_only=True):
+    minutes: int
+
+
+class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    queue: str
+    kind: str
+    waiting: int
+    longest_wait_s: float
+    oldest_waiting_since: str | None
+    sl_threshold_s: float
+    sl_target: float
+    short_abandon_s: float
+    sl_formula: str
+    today: Period
+    window: WindowPeriod
+    agents_staffed: int
+    agents_available: int
+
+
+class AgentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    agent: str
+    name: str | None
+    team: str | None
+    level: str | None
+    state: str | None
+    state_since: str | None
+    time_in_state_s: float | None
+    handled_today: int
+    load_band: str
+    projected_today: float
+    shift: str | None
+    shift_end: str | None
+    handled_last_hour: int
+    messages_last_hour: int
+    messages_over_max: bool
+    shops: list[str]
+    shops_status: str
+    pool: str | None
+    queues: list[str] | None
+    completed_today: int
+    conversion_today: float | None
+    rating_today: float | None
+    order_value_today: float
+
+
+class Floor(msgspec.Struct, frozen=True, kw_only=True):
+    staffed: int
+    available: int
+    by_state: dict[str, int]
+    agents_known: int
+
+
+class Bots(msgspec.Struct, frozen=True, kw_only=True):
+    resolved_today: int
+    escalated_today: int
+    containment_today: float | None
+
+
+class RejectedEntry(msgspec.Struct, frozen=True, kw_only=True):
+    reason: str
+    field: str | None
+    detail: str
+    entry_id: str | None
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    snapshot_version: int
+    site_name: str
+    as_of: str | None
+    as_of_ms: int | None
+    timezone: str
+    business_day: str | None
+    business_day_start: str | None
+    newest_event_at: str | None
+    events_applied: int
+    events_rejected: dict[str, int]
+    events_duplicate: int
+    rejected_recent: list[RejectedEntry]
+    queues: list[QueueSnapshot]
+    agents: list[AgentSnapshot]
+    floor: Floor
+    bots: Bots
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _period_fields(counts: PeriodCounts, formula: str) -> dict[str, int | float | None]:
+    return {
+        "offered": counts.offered,
+        "answered": counts.answered,
+        "abandoned": counts.abandoned,
+        "short_abandoned": counts.short_abandoned,
+        "answered_within": counts.answered_within,
+        "abandoned_within": counts.abandoned_within,
+        "transferred_out": counts.transferred_out,
+        "completed": counts.handled,
+        "service_level": counts.service_level(formula),  # type: ignore[arg-type]
+        "asa_s": counts.asa_s(),
+        "aht_s": counts.aht_s(),
+        "abandon_rate": counts.abandon_rate(),
+    }
+
+
+def _serves(agent: AgentState, queue: str) -> bool:
+    return agent.queues is None or queue in agent.queues
+
+
+def _queue_snapshot(state: BoardState, queue: QueueState) -> QueueSnapshot:
+    formula = state.config.service_level.formula
+    as_of = state.as_of
+    oldest = min(queue.waiting.values()) if queue.waiting else None
+    staffed = available = 0
+    for agent in state.agents.values():
+        if agent.state is not None and agent.state != "logged_out" and _serves(agent, queue.name):
+            staffed += 1
+            if agent.state == "available":
+                available += 1
+    return QueueSnapshot(
+        queue=queue.name,
+        kind=queue.rules.kind,
+        waiting=len(queue.waiting),
+        longest_wait_s=0.0 if oldest is None else max(0, as_of - oldest) / 1000,
+        oldest_waiting_since=None if oldest is None else format_local(oldest, state.config.tz),
+        sl_threshold_s=queue.rules.threshold_s,
+        sl_target=queue.rules.target,
+        short_abandon_s=queue.rules.short_abandon_s,
+        sl_formula=formula,
+        today=Period(**_period_fields(queue.today, formula)),  # type: ignore[arg-type]
+        window=WindowPeriod(
+            **_period_fields(queue.window.counts, formula),  # type: ignore[arg-type]
+            minutes=state.config.board.window_minutes,
+        ),
+        agents_staffed=staffed,
+        agents_available=available,
+    )
+
+
+def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
+    config = state.config
+    load = config.agent_load
+    as_of = state.as_of
+    handled = agent.handled_today
+    band = "under" if handled < load.daily_low else "over" if handled > load.daily_high else "healthy"
+    last_hour = agent.answers.count(as_of)
+    messages = agent.messages.count(as_of)
+    shift = None
+    if state.day is not None and agent.first_login is not None:
+        shift = state.calendar.shift_for_login(state.day, agent.first_login)
+    hours_left = 0.0 if shift is None else max(0, shift.end_ms - as_of) / HOUR_MS
+    shops = len(agent.shops)
+    tz = config.tz
+    return AgentSnapshot(
+        agent=agent.agent,
+        name=agent.name,
+        team=agent.team,
+        level=agent.level,
+        state=agent.state,
+        state_since=None if agent.state is None else format_local(agent.state_since, tz),
+        time_in_state_s=None if agent.state is None else max(0, as_of - agent.state_since) / 1000,
+        handled_today=handled,
+        load_band=band,
+        projected_today=handled + last_hour * hours_left,
+        shift=None if shift is None else shift.name,
+        shift_end=None if shift is None else format_local(shift.end_ms, tz),
+        handled_last_hour=last_hour,
+        messages_last_hour=messages,
+        messages_over_max=messages > load.hourly_messages_max,
+        shops=list(agent.shops),
+        shops_status="breach" if shops > load.shops_max else "warn" if shops > load.shops_warn
+        else "ok",
+        pool=agent.pool,
+        queues=None if agent.queues is None else list(agent.queues),
+        completed_today=agent.completed_today,
+        conversion_today=_ratio(agent.orders_today, agent.outcomes_today),
+        rating_today=agent.rating_sum / agent.rating_count if agent.rating_count else None,
+        order_value_today=agent.order_value_today,
+    )
+
+
+def build_snapshot(state: BoardState) -> Snapshot:
+    """Read the state at its `as_of`. Evicts expired window records first (a state change that
+    does not change any number the fold would produce)."""
+    state.evict()
+    config = state.config
+    tz = config.tz
+    by_state = dict.fromkeys(AGENT_STATES, 0)
+    for agent in state.agents.values():
+        if agent.state is not None:
+            by_state[agent.state] += 1
+    staffed = sum(count for name, count in by_state.items() if name != "logged_out")
+    day = state.day
+    started = state.as_of > 0
+    return Snapshot(
+        snapshot_version=SNAPSHOT_VERSION,
+        site_name=config.board.site_name,
+        as_of=format_local(state.as_of, tz) if started else None,
+        as_of_ms=state.as_of if started else None,
+        timezone=config.board.timezone,
+        business_day=None if day is None else day.date,
+        business_day_start=None if day is None else format_local(day.start_ms, tz),
+        newest_event_at=None if state.newest_event_ts is None
+        else format_local(state.newest_event_ts, tz),
+        events_applied=state.events_applied,
+        events_rejected=dict(state.rejected),
+        events_duplicate=state.events_duplicate,
+        rejected_recent=[
+            RejectedEntry(reason=r.reason, field=r.field, detail=r.detail, entry_id=r.entry_id)
+            for r in state.recent_rejections
+        ],
+        queues=[_queue_snapshot(state, state.queues[name]) for name in sorted(state.queues)],
+        agents=[_agent_snapshot(state, state.agents[name]) for name in sorted(state.agents)],
+        floor=Floor(
+            staffed=staffed,
+            available=by_state["available"],
+            by_state=by_state,
+            agents_known=len(state.agents),
+        ),
+        bots=Bots(
+            resolved_today=state.bot_resolved_today,
+            escalated_today=state.escalated_today,
+            containment_today=_ratio(
+                state.bot_resolved_today, state.bot_resolved_today + state.escalated_today),
+        ),
+    )
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def to_json(snapshot: Snapshot) -> bytes:
+    return _encoder.encode(snapshot)

@@ -1,0 +1,1 @@
+"""Textual widgets. Each renders a `wallboard.snapshot.Snapshot`; none touches a feed."""
