@@ -67,6 +67,26 @@ class QueueSection(_Section):
     short_abandon_s: float | None = None
 
 
+class DisplaySection(_Section):
+    """How the live board draws (`wallboard board`); never changes a number, only its colour."""
+
+    refresh_hz: float = 4.0  # screen refreshes from the newest snapshot per second
+    chart_hz: float = 1.0  # trend charts redraw at most this often (plotext is costly)
+    rotate_s: float = 20.0  # kiosk: seconds per page while rotating
+    theme: str = ""  # a Textual theme name; empty: textual-dark, high contrast in kiosk
+    # Service level is WARN below the queue's target minus the warn gap, CRIT below the
+    # target minus the critical gap (fractions), so each queue is judged on its own target.
+    sl_warn_gap: float = 0.0
+    sl_critical_gap: float = 0.1
+    waiting_warn: int = 10
+    waiting_critical: int = 30
+    # Longest wait in multiples of the queue's answer threshold (30 s, or 30 min for tickets).
+    longest_wait_warn_x: float = 1.0
+    longest_wait_critical_x: float = 3.0
+    abandon_warn: float = 0.05
+    abandon_critical: float = 0.10
+
+
 def _default_shifts() -> dict[str, str]:
     return {"day": "08:30-17:30", "evening": "17:30-00:30"}
 
@@ -77,6 +97,7 @@ class Config(_Section, dict=True):
     agent_load: AgentLoadSection = msgspec.field(default_factory=AgentLoadSection)
     shifts: dict[str, str] = msgspec.field(default_factory=_default_shifts)
     queues: dict[str, QueueSection] = msgspec.field(default_factory=dict)
+    display: DisplaySection = msgspec.field(default_factory=DisplaySection)
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -170,6 +191,7 @@ def _check(config: Config) -> list[tuple[str, str]]:
         problems.append(("agent_load.hourly_messages_max", "must be positive"))
     if not 0 < load.shops_warn <= load.shops_max:
         problems.append(("agent_load.shops_warn", "must be between 1 and agent_load.shops_max"))
+    problems += _check_display(config.display)
     for name, text in config.shifts.items():
         start, sep, end = text.partition("-")
         try:
@@ -179,6 +201,29 @@ def _check(config: Config) -> list[tuple[str, str]]:
                 raise ValueError("a shift must not start and end at the same time")
         except ValueError as exc:
             problems.append((f"shifts.{name}", str(exc)))
+    return problems
+
+
+def _check_display(display: DisplaySection) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if not 0.2 <= display.refresh_hz <= 30:
+        problems.append(("display.refresh_hz", "must be between 0.2 and 30"))
+    if not 0 < display.chart_hz <= 1:
+        problems.append(("display.chart_hz", "must be in (0, 1]: charts redraw at most 1/s"))
+    if display.rotate_s < 2:
+        problems.append(("display.rotate_s", "must be at least 2 seconds"))
+    pairs = (("sl_warn_gap", display.sl_warn_gap, "sl_critical_gap", display.sl_critical_gap),
+             ("waiting_warn", display.waiting_warn, "waiting_critical", display.waiting_critical),
+             ("longest_wait_warn_x", display.longest_wait_warn_x, "longest_wait_critical_x",
+              display.longest_wait_critical_x),
+             ("abandon_warn", display.abandon_warn, "abandon_critical", display.abandon_critical))
+    for warn_key, warn, crit_key, crit in pairs:
+        if warn < 0:
+            problems.append((f"display.{warn_key}", "must not be negative"))
+        if crit < warn:
+            problems.append((f"display.{crit_key}", f"must not be below display.{warn_key}"))
+    if display.sl_critical_gap > 1 or display.abandon_critical > 1:
+        problems.append(("display", "service-level gaps and abandon rates are fractions (<= 1)"))
     return problems
 
 
