@@ -85,7 +85,7 @@ class EmbeddedServer:
 
     def _wait_ready(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
         try:
             while time.monotonic() < deadline:
                 if self.process is None or self.process.poll() is not None:

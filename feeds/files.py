@@ -20,7 +20,7 @@ _NOT_JSON = {"_malformed": "line is not a JSON object"}
 def _open(path: Path, mode: str) -> IO[bytes]:
     if path.suffix == ".gz":
         return gzip.open(path, mode + "b")  # type: ignore[return-value]
-    return open(path, mode + "b")  # noqa: SIM115
+    return open(path, mode + "b")
 
 
 def read_ndjson(path: str | Path) -> Iterator[RawEntry]:

@@ -54,8 +54,9 @@ def read_streams(client: redis.Redis, streams: list[str], start_ms: int = 0,
                 raise RedisUnavailable(f"cannot read stream {stream!r}: {exc}") from None
             except redis.RedisError as exc:
                 raise RedisUnavailable(f"lost Redis while reading {stream!r}: {exc}") from None
-            for entry_id, fields in batch:
+            entries: list[tuple[str, dict[str, str]]] = batch or []  # type: ignore[assignment]
+            for entry_id, fields in entries:
                 yield RawEntry(stream, entry_id, fields)
-            if len(batch) < page:
+            if len(entries) < page:
                 break
-            lower = "(" + batch[-1][0]
+            lower = "(" + entries[-1][0]

@@ -242,6 +242,38 @@ def _explain(message: str) -> str:
     return message
 
 
+def _convert(raw: dict[str, object], source: str) -> Config:
+    """msgspec reports dict members as `queues[...]`; convert those one by one to name them."""
+    queues = raw.pop("queues", {})
+    shifts = raw.get("shifts", {})
+    if not isinstance(queues, dict):
+        raise ConfigError(f"{source}: `queues`: must be a table of [queues.NAME] tables")
+    if isinstance(shifts, dict):
+        for name, text in shifts.items():
+            if not isinstance(text, str):
+                raise ConfigError(f"{source}: `shifts.{name}`: must be a string HH:MM-HH:MM")
+    try:
+        config = msgspec.convert(raw, Config)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{source}: {_explain(str(exc))}") from None
+    for name, section in queues.items():
+        try:
+            config.queues[name] = msgspec.convert(section, QueueSection)
+        except msgspec.ValidationError as exc:
+            detail = _prefix(_explain(str(exc)), f"queues.{name}")
+            raise ConfigError(f"{source}: {detail}") from None
+    return config
+
+
+def _prefix(detail: str, prefix: str) -> str:
+    """Put a table's name in front of the key a message names."""
+    if detail.startswith("unknown key `"):
+        return f"unknown key `{prefix}.{detail[len('unknown key `'):]}"
+    if detail.startswith("`"):
+        return f"`{prefix}.{detail[1:]}"
+    return f"`{prefix}`: {detail}"
+
+
 def load_config(path: str | Path | None) -> Config:
     """Read and check the config; `None` gives the defaults."""
     if path is None:
@@ -255,10 +287,7 @@ def load_config(path: str | Path | None) -> Config:
             raise ConfigError(f"{source}: cannot read the config file: {exc.strerror}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-        try:
-            config = msgspec.convert(raw, Config)
-        except msgspec.ValidationError as exc:
-            raise ConfigError(f"{source}: {_explain(str(exc))}") from None
+        config = _convert(raw, source)
     problems = _check(config)
     if problems:
         lines = [f"{source}: `{key}`: {problem}" for key, problem in problems]

@@ -155,7 +155,8 @@ def decode(fields: object, entry_id: str | None = None) -> Event | Rejection:
 
     for name, text in values.items():
         if len(text) > MAX_FIELD_LEN:
-            return Rejection("too_long", name, f"{name} is longer than 256 characters", entry_id, ts)
+            return Rejection("too_long", name, f"{name} is longer than 256 characters",
+                             entry_id, ts)  # fmt: skip
         if _CONTROL.search(text) is not None:
             return Rejection("control_char", name, f"{name} contains a control character",
                              entry_id, ts)  # fmt: skip

@@ -14,7 +14,7 @@ FeedState = Literal["connecting", "backfilling", "connected", "reconnecting", "s
 
 class FeedStatus(msgspec.Struct, frozen=True, kw_only=True):
     state: FeedState = "connecting"
-    source: str = ""  # what is being read, without secrets (e.g. redis://host:6379/0 wallboard:events)
+    source: str = ""  # what is read, without secrets: "redis://host:6379/0 wallboard:events"
     since_ms: int | None = None  # when `state` began (wall clock)
     last_data_ms: int | None = None  # wall-clock time the newest entry was read
     events_per_s: float = 0.0

@@ -48,8 +48,16 @@ class Contact:
 
 
 class QueueState:
-    __slots__ = ("lifetime", "name", "rules", "threshold_ms", "short_ms", "today", "waiting",
-                 "window")  # fmt: skip
+    __slots__ = (
+        "lifetime",
+        "name",
+        "rules",
+        "short_ms",
+        "threshold_ms",
+        "today",
+        "waiting",
+        "window",
+    )  # fmt: skip
 
     def __init__(self, name: str, rules: QueueRules, window_ms: int) -> None:
         self.name = name

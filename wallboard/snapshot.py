@@ -177,7 +177,8 @@ def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
     load = config.agent_load
     as_of = state.as_of
     handled = agent.handled_today
-    band = "under" if handled < load.daily_low else "over" if handled > load.daily_high else "healthy"
+    band = ("under" if handled < load.daily_low
+            else "over" if handled > load.daily_high else "healthy")  # fmt: skip
     last_hour = agent.answers.count(as_of)
     messages = agent.messages.count(as_of)
     shift = None

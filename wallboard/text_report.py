@@ -25,8 +25,8 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 def render_text(snap: Snapshot) -> str:
     out = [
-        f"{clean(snap.site_name)}  as of {snap.as_of or '-'}  business day {snap.business_day or '-'}"
-        f"  ({snap.timezone})",
+        f"{clean(snap.site_name)}  as of {snap.as_of or '-'}"
+        f"  business day {snap.business_day or '-'}  ({snap.timezone})",
         f"events applied {snap.events_applied}, duplicate {snap.events_duplicate}, rejected "
         + (", ".join(f"{k} {v}" for k, v in snap.events_rejected.items() if v) or "0"),
         "",

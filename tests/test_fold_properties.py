@@ -1,0 +1,86 @@
+"""Property tests: the fold never raises, and the conservation law always holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.scenario import ms
+from wallboard.config import load_config
+from wallboard.events import EVENT_TYPES, STRING_FIELDS
+from wallboard.fold import BoardState
+from wallboard.ingest import RawEntry, fold_until, ingest
+from wallboard.snapshot import build_snapshot
+
+CONFIG = load_config(None)
+T0 = ms("2026-11-11 10:00:00")
+
+scalar = st.one_of(
+    st.text(max_size=12), st.integers(), st.floats(allow_nan=True), st.none(), st.booleans(),
+    st.lists(st.integers(), max_size=2), st.sampled_from(sorted(EVENT_TYPES)),
+    st.integers(min_value=T0 - 10**8, max_value=T0 + 10**8).map(str),
+)  # fmt: skip
+field_maps = st.dictionaries(
+    st.one_of(st.sampled_from(STRING_FIELDS), st.text(max_size=5)), scalar, max_size=10
+)
+anything = st.one_of(field_maps, st.lists(scalar, max_size=3), scalar)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(anything, st.one_of(st.none(), st.text(max_size=15))), max_size=30),
+       st.integers(min_value=0, max_value=10**13))  # fmt: skip
+def test_fold_never_raises_on_arbitrary_field_maps(entries: list[Any], now: int) -> None:
+    state = BoardState(CONFIG)
+    for fields, entry_id in entries:
+        ingest(state, RawEntry("s", entry_id, fields))
+    state.advance(now)
+    snap = build_snapshot(state)
+    total = snap.events_applied + sum(snap.events_rejected.values()) + snap.events_duplicate
+    assert total == len(entries)  # every entry is applied, rejected or a duplicate
+
+
+contacts = st.sampled_from([f"c{i}" for i in range(6)])
+queues = st.sampled_from(["chat", "phone", "tickets"])
+agents = st.sampled_from(["a1", "a2", "a3"])
+
+
+@st.composite
+def contact_event(draw: st.DrawFn) -> dict[str, str]:
+    ts = T0 + draw(st.integers(min_value=0, max_value=4 * 3_600_000))
+    kind = draw(st.sampled_from(["contact.offered", "contact.answered", "contact.abandoned",
+                                 "contact.completed", "contact.transferred",
+                                 "contact.message", "bot.resolved", "agent.state"]))  # fmt: skip
+    fields = {"type": kind, "ts": str(ts), "contact": draw(contacts)}
+    if kind == "contact.offered":
+        fields["queue"] = draw(queues)
+    elif kind in ("contact.answered", "agent.state"):
+        fields["agent"] = draw(agents)
+        if kind == "agent.state":
+            fields["state"] = draw(st.sampled_from(["available", "busy", "logged_out"]))
+    elif kind == "contact.transferred":
+        fields["to_queue"] = draw(queues)
+    return fields
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(contact_event(), max_size=60), st.booleans())
+def test_conservation_per_queue(events: list[dict[str, str]], sort_by_time: bool) -> None:
+    """offered = answered + abandoned + transferred_out + waiting, over all events folded."""
+    state = BoardState(CONFIG)
+    if sort_by_time:
+        fold_until(state, (RawEntry(None, None, e) for e in events), T0 + 5 * 3_600_000)
+    else:  # live order: whatever order they arrive in
+        for fields in events:
+            ingest(state, RawEntry(None, None, fields))
+    assert sum(state.rejected.values()) == 0
+    for queue in state.queues.values():
+        life = queue.lifetime
+        assert life.offered == (life.answered + life.abandoned + life.transferred_out
+                                + len(queue.waiting)), queue.name  # fmt: skip
+    snap = build_snapshot(state)
+    for q in snap.queues:
+        for period in (q.today, q.window):
+            for ratio in (period.service_level, period.abandon_rate):
+                assert ratio is None or 0.0 <= ratio <= 1.0
