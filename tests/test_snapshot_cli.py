@@ -54,7 +54,8 @@ def test_redis_and_file_give_the_same_json(tmp_path: Path, redis_client: redis.R
     # server-assigned IDs: now, not event time; the file carries the same IDs as `_id`
     ids = [redis_client.xadd(stream_key, fields) for fields in events]
     path = tmp_path / "events.ndjson.gz"
-    write_ndjson(path, [{**fields, "_id": entry_id} for fields, entry_id in zip(events, ids, strict=False)])
+    write_ndjson(path, [{**fields, "_id": entry_id}
+                        for fields, entry_id in zip(events, ids, strict=True)])
     at_time = "2026-11-11T10:10:00+08:00"
     from_redis = json.loads(run(["snapshot", "--redis", redis_url, "--stream", stream_key,
                                  "--at", at_time, "--json"]).output)  # fmt: skip
@@ -111,12 +112,13 @@ def test_bad_config_and_unreachable_redis_are_clear_errors(tmp_path: Path) -> No
     write_ndjson(events, day_of_events())
     result = subprocess.run(
         [sys.executable, "-m", "wallboard", "snapshot", "--file", str(events), "--config",
-         str(bad)], capture_output=True, text=True, timeout=60)  # fmt: skip
+         str(bad)], capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode != 0
     assert f"{bad}: unknown key `board.site`" in result.stderr
     result = subprocess.run(
         [sys.executable, "-m", "wallboard", "snapshot", "--redis",
-         "redis://user:secret@127.0.0.1:1/0"], capture_output=True, text=True, timeout=60)  # fmt: skip
+         "redis://user:secret@127.0.0.1:1/0"],
+        capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 3
     assert "cannot reach Redis at redis://user:***@127.0.0.1:1/0" in result.stderr
     assert "secret" not in result.stderr
