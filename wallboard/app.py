@@ -1,0 +1,294 @@
+"""The live board: a Textual app over a `BoardSource` (live feed, replay or a test's memory).
+
+One timer at `display.refresh_hz` advances the fold to the injected clock, builds one snapshot
+and assigns it inside `batch_update()`; widgets update in place and only what changed. Charts
+redraw at most `display.chart_hz`. The app never reads the wall clock itself (tests freeze it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar, Final
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import var
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Footer, Input
+
+from wallboard.app_history import TrendHistory
+from wallboard.app_source import BoardSource, Clock
+from wallboard.config import Config
+from wallboard.drilldown import waiting_contacts
+from wallboard.feedstatus import FeedStatus
+from wallboard.sanitize import clean
+from wallboard.snapshot import Snapshot, build_snapshot
+from widgets.agent_rows import SORT_NAMES, AgentFilter
+from widgets.agents import AgentPanel
+from widgets.floor import AlertsBox, FloorSummary
+from widgets.header import BoardHeader
+from widgets.queues import QueueTable, QueueTiles
+from widgets.rowlist import RowList
+from widgets.screens import DrillScreen, HelpScreen
+from widgets.trends import TrendCharts
+
+PAGES: Final = ("overview", "queues", "agents", "trends")
+
+HIGH_CONTRAST: Final = Theme(
+    name="wallboard-contrast", dark=True,
+    primary="#FFFFFF", secondary="#00FFFF", accent="#00FFFF",
+    foreground="#FFFFFF", background="#000000", surface="#000000", panel="#1C1C1C",
+    success="#00FF5F", warning="#FFFF00", error="#FF3030", boost="#262626",
+)  # fmt: skip
+
+
+class WallboardApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("board.tcss")
+    TITLE = "wallboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "page('overview')", "Overview"),
+        Binding("2", "page('queues')", "Queues"),
+        Binding("3", "page('agents')", "Agents"),
+        Binding("4", "page('trends')", "Trends"),
+        Binding("p", "next_page", "Next page", show=False),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse", show=False),
+        Binding("slash", "filter", "Filter"),
+        Binding("d", "drill", "Drill", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("question_mark", "help", "Keys"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    snapshot: var[Snapshot | None] = var(None, always_update=True, init=False)
+    status: var[FeedStatus] = var(FeedStatus(), init=False)
+
+    def __init__(self, source: BoardSource, config: Config, clock: Clock, *,
+                 kiosk: bool = False, page: str | None = None) -> None:  # fmt: skip
+        super().__init__()
+        if page is not None and page not in PAGES:
+            raise ValueError(f"unknown page {page!r}: one of {', '.join(PAGES)}")
+        self.source = source
+        self.config = config
+        self.clock = clock
+        self.kiosk = kiosk
+        self.pinned = page
+        self.page = page or "overview"
+        self.now_ms = 0
+        self.history = TrendHistory()
+        self.source_error: str | None = None
+        display = config.display
+        self.header = BoardHeader(config.tz, id="header")
+        self.tiles = QueueTiles(display, fit=kiosk, id="tiles")
+        self.floor = FloorSummary(id="floor")
+        self.alerts = AlertsBox(id="alerts")
+        self.queue_table = QueueTable(display, id="queue-table")
+        self.queue_table.show_cursor = not kiosk
+        self.agents = AgentPanel(config.agent_load, id="agents-panel", show_cursor=not kiosk)
+        self.charts = TrendCharts(self.history, id="charts")
+        self._rotation: Timer | None = None
+        self.register_theme(HIGH_CONTRAST)
+        wanted = display.theme or ("wallboard-contrast" if kiosk else "textual-dark")
+        self.theme = wanted if wanted in self.available_themes else "textual-dark"
+        if kiosk:
+            self.add_class("-kiosk")
+
+    # ---- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        with ContentSwitcher(initial=self.page, id="pages"):
+            with Horizontal(id="overview"):
+                yield self.tiles
+                with Vertical(id="side"):
+                    yield self.floor
+                    yield self.alerts
+            with Vertical(id="queues"):
+                yield self.queue_table
+            with Vertical(id="agents"):
+                yield self.agents
+                yield Input(placeholder="filter: queue:X shop:Y team:Z state:busy words",
+                            id="agent-filter")  # fmt: skip
+            with Vertical(id="trends"):
+                yield self.charts
+        if not self.kiosk:
+            yield Footer()
+
+    def on_mount(self) -> None:
+        display = self.config.display
+        self.run_worker(self._run_source(), name="source", exit_on_error=False)
+        self.set_interval(1 / display.refresh_hz, self.tick)
+        self.set_interval(1 / display.chart_hz, self._redraw_charts)
+        if self.kiosk and self.pinned is None:
+            self._rotation = self.set_interval(display.rotate_s, self.action_next_page)
+        self.tick()
+        self._show_page(self.page)
+
+    async def _run_source(self) -> None:
+        try:
+            await self.source.run()
+        except Exception as exc:  # the feed's own loop reconnects; this is a bug or bad URL
+            self.source_error = clean(f"{type(exc).__name__}: {exc}", 200)
+            self.notify(self.source_error, title="Feed stopped", severity="error",
+                        timeout=30)  # fmt: skip
+
+    async def on_unmount(self) -> None:
+        await self.source.close()
+
+    # ---- the tick -------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        now = self.clock()
+        state = self.source.state  # may be replaced by the feed on a rebuild: read it each time
+        state.advance(now)
+        snap = build_snapshot(state)
+        self.now_ms = now
+        with self.batch_update():
+            self.status = self.source.status
+            self.snapshot = snap
+
+    def watch_snapshot(self, snap: Snapshot | None) -> None:
+        if snap is None:
+            return
+        self.history.add(snap)
+        self.header.page = self.page.capitalize() + (" (pinned)" if self.pinned and self.kiosk
+                                                     else "")  # fmt: skip
+        self.header.show(snap, self._status_now(), self.now_ms)
+        self._push_page(snap)
+        screen = self.screen
+        if isinstance(screen, DrillScreen):
+            state = self.source.state
+            offset = self.config.tz.utcoffset(datetime.fromtimestamp(self.now_ms / 1000))
+            screen.show(snap, waiting_contacts(state, screen.queue),
+                        int(offset.total_seconds() * 1000) if offset else 0)  # fmt: skip
+
+    def _status_now(self) -> FeedStatus:
+        status = self.status
+        if self.source_error and status.state == "connected":
+            return FeedStatus(state="stale", source=status.source, since_ms=status.since_ms,
+                              last_data_ms=status.last_data_ms, error=self.source_error)
+        return status
+
+    def _push_page(self, snap: Snapshot) -> None:
+        """Only the visible page is fed: a hidden page catches up when it is shown."""
+        page = self.page
+        if page == "overview":
+            self.tiles.show(snap.queues)
+            self.floor.show(snap)
+            self.alerts.show(snap)
+        elif page == "queues":
+            self.queue_table.set_items(snap.queues)
+        elif page == "agents":
+            self.agents.show(snap)
+
+    def _redraw_charts(self) -> None:
+        if self.page == "trends":
+            self.charts.redraw()
+
+    # ---- pages ----------------------------------------------------------------------------
+
+    def _show_page(self, page: str) -> None:
+        self.page = page
+        self.query_one("#pages", ContentSwitcher).current = page
+        if self.snapshot is not None:
+            self.header.page = page.capitalize()
+            self.header.show(self.snapshot, self._status_now(), self.now_ms)
+            self._push_page(self.snapshot)
+        if page == "trends":
+            self.call_after_refresh(self.charts.redraw)
+        if not self.kiosk:
+            if page == "queues":
+                self.queue_table.focus()
+            elif page == "agents":
+                self.agents.agent_list.focus()
+
+    def action_page(self, page: str) -> None:
+        if page in PAGES:
+            self._show_page(page)
+
+    def action_next_page(self) -> None:
+        self._show_page(PAGES[(PAGES.index(self.page) + 1) % len(PAGES)])
+
+    # ---- agent list -----------------------------------------------------------------------
+
+    def action_sort(self) -> None:
+        sort = SORT_NAMES[(SORT_NAMES.index(self.agents.sort) + 1) % len(SORT_NAMES)]
+        self.set_sort(sort)
+
+    def set_sort(self, sort: str) -> None:
+        if self.page != "agents":
+            self._show_page("agents")
+        self.agents.set_view(sort=sort)
+
+    def action_reverse(self) -> None:
+        self.agents.set_view(reverse=not self.agents.reverse)
+
+    def action_filter(self) -> None:
+        if self.page != "agents":
+            self._show_page("agents")
+        box = self.query_one("#agent-filter", Input)
+        box.add_class("-open")
+        box.value = "" if not self.agents.filter else self.agents.filter.describe()
+        box.focus()
+
+    def set_filter(self, text: str) -> None:
+        self.agents.set_view(filt=AgentFilter.parse(text))
+
+    @on(Input.Submitted, "#agent-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.set_filter(event.value)
+        event.input.remove_class("-open")
+        self.agents.agent_list.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#agent-filter", Input)
+        box.remove_class("-open")
+        self.agents.set_view(filt=AgentFilter())
+        if self.page == "agents":
+            self.agents.agent_list.focus()
+
+    # ---- drill-down -----------------------------------------------------------------------
+
+    def action_drill(self) -> None:
+        if self.page == "queues":
+            key = self.queue_table.cursor_key()
+            if key is not None:
+                self.drill(key)
+
+    @on(RowList.Selected, "#queue-table")
+    def _queue_selected(self, event: RowList.Selected) -> None:
+        self.drill(event.key)
+
+    def drill(self, queue: str) -> None:
+        screen = DrillScreen(queue, self.config)
+        self.push_screen(screen)
+        self.call_after_refresh(self.tick)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # ---- command palette ------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for page in PAGES:
+            yield SystemCommand(f"Page: {page}", f"Show the {page} page",
+                                lambda p=page: self._show_page(p))
+        for sort in SORT_NAMES:
+            yield SystemCommand(f"Sort agents by {sort}", "Agent list order",
+                                lambda s=sort: self.set_sort(s))
+        if self.snapshot is not None:
+            for q in self.snapshot.queues:
+                name = clean(q.queue, 40)
+                yield SystemCommand(f"Drill into queue {name}",
+                                    "Waiting contacts and agents of the queue",
+                                    lambda n=q.queue: self.drill(n))
+                yield SystemCommand(f"Filter agents by queue {name}", "Agents serving it",
+                                    lambda n=q.queue: self.set_filter(f"queue:{n}"))

@@ -1,0 +1,76 @@
+"""Floor summary (agents by state, staffed vs available, bots) and the alerts/rejections box."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from wallboard.sanitize import clean
+from wallboard.snapshot import Snapshot
+from widgets.fmt import pct
+from widgets.styles import line
+
+_STATE_LABEL = {"available": "available", "busy": "busy", "wrap_up": "wrap-up",
+                "break": "break", "away": "away", "logged_out": "logged out"}  # fmt: skip
+
+
+class _Box(Static):
+    DEFAULT_CSS = """
+    _Box { border: round $primary; padding: 0 1; height: auto; }
+    """
+
+    def __init__(self, title: str, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.border_title = title
+        self._content: Content | None = None
+
+    def _set(self, content: Content) -> None:
+        if content != self._content:
+            self._content = content
+            self.update(content)
+
+
+class FloorSummary(_Box):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("Floor", id=id)
+
+    def show(self, snap: Snapshot) -> None:
+        f, b = snap.floor, snap.bots
+        parts: list[str | tuple[str, str]] = [
+            ("staffed ", "bold"), (f"{f.staffed}", "bold"),
+            "  available ", (f"{f.available}", "$success bold"), "\n",
+        ]  # fmt: skip
+        width = max((len(v) for v in _STATE_LABEL.values()), default=10)
+        biggest = max(f.by_state.values(), default=0) or 1
+        for state, label in _STATE_LABEL.items():
+            count = f.by_state.get(state, 0)
+            bar = "▇" * round(8 * count / biggest)
+            parts += [f"{label:<{width}} {count:>5} ", (bar, "$accent"), "\n"]
+        parts += [("bots ", "bold"), f"resolved {b.resolved_today} · escalated "
+                  f"{b.escalated_today} · contained {pct(b.containment_today)}"]  # fmt: skip
+        self._set(line(*parts))
+
+
+class AlertsBox(_Box):
+    """Placeholder for alerts and reserve callouts (filled by the alerts work), plus the
+    events the board refused, so bad input is visible rather than silently dropped."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("Alerts", id=id)
+
+    def show(self, snap: Snapshot) -> None:
+        rejected = sum(snap.events_rejected.values())
+        parts: list[str | tuple[str, str]] = [
+            ("Alerts: none (alert rules not configured)\n", "$text-muted"),
+            ("Reserve callouts: none\n", "$text-muted"),
+        ]
+        if rejected:
+            reasons = ", ".join(f"{k} {v}" for k, v in snap.events_rejected.items() if v)
+            parts += [("Rejected events: ", "$warning bold"), f"{rejected} ({reasons})"]
+            for r in list(snap.rejected_recent)[-3:][::-1]:
+                parts.append((f"\n  {r.reason}: {clean(r.detail, 50)}", "$text-muted"))
+        else:
+            parts.append("Rejected events: 0")
+        if snap.events_duplicate:
+            parts.append(f"\nDuplicates ignored: {snap.events_duplicate}")
+        self._set(line(*parts))
