@@ -97,3 +97,35 @@ def check_config(path: Path) -> None:
 
     config = _load_config(str(path))
     sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(config)) + b"\n")
+
+
+from wallboard.cli_simulate import simulate  # noqa: E402
+
+main.add_command(simulate)
+
+
+
+@main.command()
+@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+              default="redis://127.0.0.1:6379/0", show_default=True,
+              help="Redis to follow (env WALLBOARD_REDIS_URL); rediss:// and user:pass work.")
+@click.option("--stream", "streams", multiple=True, metavar="KEY",
+              help="Stream key; repeat for several. Default from config: wallboard:events.")
+@click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
+              type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
+@click.option("--kiosk", is_flag=True, help="Big screen: pages rotate, no keyboard needed.")
+@click.option("--page", type=click.Choice(["overview", "queues", "agents", "trends"]),
+              help="Show only this page (kiosk: pinned instead of rotating).")
+def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kiosk: bool,
+          page: str | None) -> None:  # fmt: skip
+    """The live wallboard: follow the event stream(s) and draw the floor."""
+    config = _load_config(config_path)
+    try:
+        from feeds.live import LiveFeed
+    except ImportError as exc:
+        raise click.ClickException(f"the live Redis feed is not available: {exc}") from None
+    from wallboard.app import WallboardApp
+    from wallboard.app_source import wall_clock
+
+    feed = LiveFeed(redis_url, list(streams) or config.streams, config, clock=wall_clock)
+    WallboardApp(feed, config, wall_clock, kiosk=kiosk, page=page).run()
