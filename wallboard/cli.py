@@ -129,3 +129,8 @@ def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kio
 
     feed = LiveFeed(redis_url, list(streams) or config.streams, config, clock=wall_clock)
     WallboardApp(feed, config, wall_clock, kiosk=kiosk, page=page).run()
+
+
+from wallboard.cli_simulate import simulate  # noqa: E402
+
+main.add_command(simulate)
