@@ -1,0 +1,166 @@
+"""Pilot tests of the live board over the fixed scenario (tests/board_scenario.py), frozen at
+2026-11-11 10:00:00 Asia/Shanghai."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests import board_scenario as bs
+from tests.scenario import ms
+from wallboard.app import WallboardApp
+from wallboard.feedstatus import FeedStatus
+from wallboard.ingest import RawEntry
+from widgets.screens import DrillScreen, HelpScreen
+
+
+def make_app(tmp_path: Path, **kwargs: object) -> WallboardApp:
+    cfg = bs.config(tmp_path)
+    return WallboardApp(bs.source(cfg), cfg, bs.frozen, **kwargs)  # type: ignore[arg-type]
+
+
+def agent_order(app: WallboardApp) -> list[str]:
+    return [a.agent for a in app.agents.agent_list.items]
+
+
+async def test_pages_switch_with_number_keys(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.page == "overview"
+        for key, page in (("2", "queues"), ("3", "agents"), ("4", "trends"), ("1", "overview"),
+                          ("p", "queues")):
+            await pilot.press(key)
+            assert app.page == page
+            assert app.query_one("#pages").current == page  # type: ignore[attr-defined]
+
+
+async def test_header_and_tiles_show_the_scenario(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        header = str(app.header.render())
+        assert "Hangzhou Floor 3" in header and "10:00:00" in header
+        assert "business day 2026-11-11" in header and "LIVE" in header
+        tiles = {t.data.queue: t for t in app.tiles.query("QueueTile") if t.data is not None}
+        # Waiting: pre_sales w1..w4, after_sales w5, vip nobody.
+        assert {q: t.digits.value for q, t in tiles.items()} == {
+            "after_sales": "1", "pre_sales": "4", "vip": "0"}
+        # after_sales: w5 has waited 120 s = 4 x 30 s >= the critical 3 x threshold.
+        assert "CRIT ■" in str(tiles["after_sales"].title.render())
+        assert "1 (bad_timestamp 1)" in str(app.alerts.render())
+        assert "alert rules not configured" in str(app.alerts.render())
+
+
+async def test_agents_sorted_by_load_then_other_keys(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3")
+        # handled today: a01 125, a02 95, a03 41 (40 + the bot escalation), a04 0, a05 0.
+        assert agent_order(app) == ["a01", "a02", "a03", "a04", "a05"]
+        assert [a.handled_today for a in app.agents.agent_list.items] == [125, 95, 41, 0, 0]
+        await pilot.press("S")  # reverse
+        assert agent_order(app) == ["a05", "a04", "a03", "a02", "a01"]
+        await pilot.press("S")
+        app.set_sort("state")  # by state name: available < break < busy < logged_out
+        assert [a.state for a in app.agents.agent_list.items] == [
+            "available", "available", "break", "busy", "logged_out"]
+        await pilot.press("s")  # the key after "state" in the cycle is "time"
+        assert app.agents.sort == "time"
+
+
+async def test_filter_agents_by_team_state_queue_and_words(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash")
+        assert app.page == "agents"
+        await pilot.press(*"team:blue", "enter")
+        assert agent_order(app) == ["a03", "a04", "a05"]
+        app.set_filter("team:blue state:break")
+        assert agent_order(app) == ["a04"]
+        # queue:vip: agents listing vip (a03, a04) plus a05 who lists no queues (serves all).
+        app.set_filter("queue:vip")
+        assert sorted(agent_order(app)) == ["a03", "a04", "a05"]
+        app.set_filter("wang")
+        assert agent_order(app) == ["a02"]
+        await pilot.press("escape")
+        assert agent_order(app) == ["a01", "a02", "a03", "a04", "a05"]
+
+
+async def test_drill_into_queue_lists_waiting_longest_first(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2", "down", "enter")  # after_sales, then pre_sales
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DrillScreen) and screen.queue == "pre_sales"
+        waits = [(c.contact, c.waited_s) for c in screen.contacts.items]
+        assert waits == [("w1", 60.0), ("w2", 20.0), ("w3", 10.0), ("w4", 10.0)]
+        # Agents serving pre_sales: a01, a02, a03 (a05 lists no queues: serves every queue).
+        assert sorted(a.agent for a in screen.agents.agent_list.items) == [
+            "a01", "a02", "a03", "a05"]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DrillScreen)
+
+
+async def test_help_screen_shows_the_keys(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_kiosk_rotates_pages_on_the_configured_interval(tmp_path: Path) -> None:
+    cfg = bs.config(tmp_path)
+    app = WallboardApp(bs.source(cfg), cfg, bs.frozen, kiosk=True)
+    async with app.run_test(size=(120, 34)) as pilot:
+        assert app.page == "overview"
+        assert not app.query("Footer")
+        assert app.theme == "wallboard-contrast"
+        app.action_next_page()  # what the rotation timer calls every display.rotate_s
+        assert app.page == "queues"
+        assert app._rotation is not None
+        assert app._rotation._interval == pytest.approx(20.0)  # display.rotate_s default
+        await pilot.pause()
+
+
+async def test_kiosk_page_pinned(tmp_path: Path) -> None:
+    cfg = bs.config(tmp_path)
+    app = WallboardApp(bs.source(cfg), cfg, bs.frozen, kiosk=True, page="agents")
+    async with app.run_test(size=(120, 34)):
+        assert app.page == "agents"
+        assert app._rotation is None
+        assert agent_order(app)[0] == "a01"  # the overloaded agent floats to the top
+
+
+async def test_new_events_and_stale_status_reach_the_screen(tmp_path: Path) -> None:
+    cfg = bs.config(tmp_path)
+    source = bs.source(cfg)
+    app = WallboardApp(source, cfg, bs.frozen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        source.feed([RawEntry("s", None, {"type": "contact.offered", "ts": str(bs.NOW),
+                                          "contact": "n1", "queue": "vip"})])
+        source.status = FeedStatus(state="stale", since_ms=ms("2026-11-11 09:59:30"),
+                                   last_data_ms=ms("2026-11-11 09:59:18"))
+        app.tick()
+        await pilot.pause()
+        tiles = {t.data.queue: t for t in app.tiles.query("QueueTile") if t.data is not None}
+        assert tiles["vip"].digits.value == "1"
+        header = str(app.header.render())
+        assert "STALE since 09:59:30" in header and "data 42s old" in header
+        assert "LIVE" not in header
+
+
+async def test_event_text_is_cleaned_before_drawing(tmp_path: Path) -> None:
+    cfg = bs.config(tmp_path)
+    source = bs.source(cfg)
+    # A bidi override survives the decoder (not a control char); the widgets must strip it.
+    source.feed([RawEntry("s", None, {"type": "agent.state", "ts": str(bs.NOW), "agent": "a09",
+                                      "state": "busy", "name": "Eve\u202eliam"})])
+    app = WallboardApp(source, cfg, bs.frozen, page="agents")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        row = app.agents.agent_list.render_line(1 + agent_order(app).index("a09"))
+        assert "Eveliam" in row.text and "\u202e" not in row.text
