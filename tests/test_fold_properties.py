@@ -75,6 +75,7 @@ def test_conservation_per_queue(events: list[dict[str, str]], sort_by_time: bool
         for fields in events:
             ingest(state, RawEntry(None, None, fields))
     assert sum(state.rejected.values()) == 0
+    state.settle()
     for queue in state.queues.values():
         life = queue.lifetime
         assert life.offered == (life.answered + life.abandoned + life.transferred_out

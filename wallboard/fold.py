@@ -7,6 +7,7 @@ docs/metrics.md defines every number; docs/events.md the contact lifecycle rules
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Final
@@ -22,13 +23,14 @@ from wallboard.metrics import (
     OFFER,
     TRANSFER_OUT,
     PeriodCounts,
-    RollingWindow,
+    QueueLedger,
     TimeRing,
 )
 from wallboard.ordering import EntryGate, KeyMemory
 
 HOUR_MS: Final = 3_600_000
 RECENT_REJECTIONS: Final = 20
+_NEVER: Final = 1 << 62
 
 WAITING: Final = 0
 HANDLING: Final = 1
@@ -48,26 +50,29 @@ class Contact:
 
 
 class QueueState:
-    __slots__ = (
-        "lifetime",
-        "name",
-        "rules",
-        "short_ms",
-        "threshold_ms",
-        "today",
-        "waiting",
-        "window",
-    )  # fmt: skip
+    __slots__ = ("ledger", "name", "rules", "short_ms", "threshold_ms", "waiting")
 
     def __init__(self, name: str, rules: QueueRules, window_ms: int) -> None:
         self.name = name
         self.rules = rules
         self.threshold_ms = round(rules.threshold_s * 1000)
         self.short_ms = round(rules.short_abandon_s * 1000)
-        self.today = PeriodCounts()
-        self.window = RollingWindow(window_ms)
-        self.lifetime = PeriodCounts()  # every event folded: the conservation law's ledger
+        self.ledger = QueueLedger(window_ms)
         self.waiting: dict[str, int] = {}  # contact -> time it entered this queue
+
+    @property
+    def today(self) -> PeriodCounts:
+        return self.ledger.today
+
+    @property
+    def window(self) -> PeriodCounts:
+        return self.ledger.window
+
+    @property
+    def lifetime(self) -> PeriodCounts:
+        """Everything folded into this queue (read after `BoardState.settle`): the ledger of
+        the conservation law."""
+        return self.ledger.lifetime()
 
 
 class AgentState:
@@ -133,7 +138,10 @@ class BoardState:
         self.gate = EntryGate(horizon_ms)
         self.bot_resolved_today = 0
         self.escalated_today = 0
-        self.newest_event_ts: int | None = None
+        self._newest = 0  # the newest event time folded; 0: none yet
+        self._future_limit = _NEVER  # clock + max_future once advance() gave a clock
+        self._day_start = _NEVER  # the business day's bounds, cached for the hot path
+        self._day_end = 0
         for name in config.queues:
             self._queue(name)
         self._handlers: dict[str, Callable[[Event], None]] = {
@@ -147,6 +155,10 @@ class BoardState:
             ev.AGENT_STATE: self._agent_state,
         }
 
+    @property
+    def newest_event_ts(self) -> int | None:
+        return self._newest or None
+
     # ---- entry points -------------------------------------------------------------------
 
     def reject(self, rejection: Rejection) -> None:
@@ -159,7 +171,7 @@ class BoardState:
     def apply(self, event: Event) -> bool:
         """Fold one decoded event; False when it was not applied (duplicate or future)."""
         ts = event.ts
-        if self.clock is not None and ts > self.clock + self.max_future_ms:
+        if ts > self._future_limit:
             self.reject(Rejection("bad_timestamp", "ts", "event time is in the future",
                                   event.entry_id, ts))  # fmt: skip
             return False
@@ -168,10 +180,12 @@ class BoardState:
             self.events_duplicate += 1
             return False
         if ts > self.as_of:
-            self._move_to(ts)
+            self.as_of = ts
+            if ts >= self._day_end:
+                self._start_day(self.calendar.day_of(ts))
         self.events_applied += 1
-        if self.newest_event_ts is None or ts > self.newest_event_ts:
-            self.newest_event_ts = ts
+        if ts > self._newest:  # noqa: PLR1730  (max() is slower on this hot path)
+            self._newest = ts
         self._handlers[event.type](event)
         return True
 
@@ -186,14 +200,16 @@ class BoardState:
         """Move the board's clock; windows and the business day follow."""
         if self.clock is None or now > self.clock:
             self.clock = now
+            self._future_limit = now + self.max_future_ms
         if now > self.as_of:
             self._move_to(now)
 
-    def evict(self) -> None:
-        """Drop what has left the rolling windows (done before every snapshot)."""
-        as_of = self.as_of
+    def settle(self) -> None:
+        """Bring the queues' counts up to `as_of` (done before every snapshot): count what was
+        folded since the last settle, drop what left the rolling windows."""
+        as_of, day_start = self.as_of, self._day_start
         for queue in self.queues.values():
-            queue.window.evict(as_of)
+            queue.ledger.settle(day_start, as_of)
         self.keys.forget_before(as_of)
         self.gate.forget_before(as_of)
 
@@ -201,25 +217,23 @@ class BoardState:
 
     def _move_to(self, ts: int) -> None:
         self.as_of = ts
-        day = self.day
-        if day is None or ts >= day.end_ms:
+        if ts >= self._day_end:
             self._start_day(self.calendar.day_of(ts))
 
     def _start_day(self, day: BusinessDay) -> None:
+        for queue in self.queues.values():  # count the old day's records into the old day
+            queue.ledger.settle(self._day_start, self.as_of)
+            queue.ledger.start_day()
         self.day = day
-        for queue in self.queues.values():
-            queue.today = PeriodCounts()
+        self._day_start = day.start_ms
+        self._day_end = day.end_ms
         for agent in self.agents.values():
             agent.reset_day(day)
         self.bot_resolved_today = 0
         self.escalated_today = 0
 
     def _in_today(self, ts: int) -> bool:
-        day = self.day
-        return day is not None and day.start_ms <= ts
-
-    def _in_window(self, ts: int) -> bool:
-        return ts > self.as_of - self.window_ms
+        return ts >= self._day_start
 
     # ---- records ------------------------------------------------------------------------
 
@@ -237,20 +251,12 @@ class BoardState:
             self.agents[agent_id] = agent
         return agent
 
-    def _count(self, queue: QueueState, ts: int, code: int, a: int = 0, b: int = 0,
-               c: int = 0) -> None:  # fmt: skip
-        queue.lifetime.record(code, a, b, c)
-        if self._in_today(ts):
-            queue.today.record(code, a, b, c)
-        if self._in_window(ts):
-            queue.window.add(ts, code, a, b, c)
-
     def _offer(self, contact_id: str, queue_name: str, channel: str, shop: str | None,
                ts: int) -> None:  # fmt: skip
         queue = self._queue(queue_name)
         self.contacts[contact_id] = Contact(queue_name, channel, shop, ts)
         queue.waiting[contact_id] = ts
-        self._count(queue, ts, OFFER)
+        queue.ledger.fresh.append((ts, OFFER, 0, 0, 0))
 
     def _leave_queue(self, contact_id: str, contact: Contact) -> QueueState:
         queue = self.queues[contact.queue]  # type: ignore[index]  # waiting => queue known
@@ -260,12 +266,12 @@ class BoardState:
     def _end_handling(self, contact: Contact, ts: int) -> None:
         if contact.queue is not None:
             handle_ms = max(0, ts - contact.answered_at)
-            self._count(self._queue(contact.queue), ts, HANDLE, handle_ms)
+            self._queue(contact.queue).ledger.fresh.append((ts, HANDLE, handle_ms, 0, 0))
 
     def _answer(self, contact_id: str, contact: Contact, agent_id: str | None, ts: int) -> None:
         queue = self._leave_queue(contact_id, contact)
         wait = max(0, ts - contact.offered_at)
-        self._count(queue, ts, ANSWER, wait, 1 if wait <= queue.threshold_ms else 0)
+        queue.ledger.fresh.append((ts, ANSWER, wait, 1 if wait <= queue.threshold_ms else 0, 0))
         contact.status = HANDLING
         contact.answered_at = ts
         contact.agent = agent_id
@@ -274,9 +280,13 @@ class BoardState:
 
     def _agent_handled(self, agent_id: str, ts: int) -> None:
         agent = self._agent(agent_id)
-        if self._in_today(ts):
+        if ts >= self._day_start:
             agent.handled_today += 1
-        agent.answers.add(ts)
+        times = agent.answers.times
+        if times and ts < times[-1]:
+            insort(times, ts)
+        else:
+            times.append(ts)
 
     # ---- event handlers -----------------------------------------------------------------
 
@@ -291,7 +301,8 @@ class BoardState:
                 if contact.queue == queue_name:
                     return  # already waiting here: a repeated offer changes nothing
                 # Re-offered elsewhere while waiting: the first queue lost it to a transfer.
-                self._count(self._leave_queue(contact_id, contact), ts, TRANSFER_OUT)
+                left = self._leave_queue(contact_id, contact)
+                left.ledger.fresh.append((ts, TRANSFER_OUT, 0, 0, 0))
             else:
                 self._end_handling(contact, ts)  # back in a queue after handling
             channel = channel or contact.channel
@@ -324,8 +335,8 @@ class BoardState:
         ts = event.ts
         queue = self._leave_queue(contact_id, contact)
         wait = max(0, ts - contact.offered_at)
-        self._count(queue, ts, ABANDON, wait, 1 if wait < queue.short_ms else 0,
-                    1 if wait <= queue.threshold_ms else 0)  # fmt: skip
+        queue.ledger.fresh.append((ts, ABANDON, wait, 1 if wait < queue.short_ms else 0,
+                                   1 if wait <= queue.threshold_ms else 0))  # fmt: skip
         del self.contacts[contact_id]
 
     def _completed(self, event: Event) -> None:
@@ -362,7 +373,8 @@ class BoardState:
         shop = event.shop
         if contact is not None:
             if contact.status == WAITING:
-                self._count(self._leave_queue(contact_id, contact), ts, TRANSFER_OUT)
+                left = self._leave_queue(contact_id, contact)
+                left.ledger.fresh.append((ts, TRANSFER_OUT, 0, 0, 0))
             else:
                 self._end_handling(contact, ts)
             channel = channel or contact.channel
@@ -373,7 +385,12 @@ class BoardState:
         contact = self.contacts.get(event.contact)  # type: ignore[arg-type]
         agent_id = contact.agent if contact is not None and contact.agent else event.agent
         if agent_id is not None:
-            self._agent(agent_id).messages.add(event.ts)
+            ts = event.ts
+            times = self._agent(agent_id).messages.times
+            if times and ts < times[-1]:
+                insort(times, ts)
+            else:
+                times.append(ts)
 
     def _bot_resolved(self, event: Event) -> None:
         if self._in_today(event.ts):

@@ -69,6 +69,10 @@ class PeriodCounts:
             self.handled += sign
             self.handle_ms += sign * a
 
+    def merge(self, other: PeriodCounts) -> None:
+        for name in PeriodCounts.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def service_level(self, formula: Formula) -> float | None:
         if formula == "exclude_short_abandons":
             numerator, denominator = (
@@ -93,37 +97,61 @@ class PeriodCounts:
         return self.abandoned / left if left else None
 
 
-class RollingWindow:
-    """Counters over the rolling window (as_of - span, as_of], kept exact with a time-ordered
-    record deque and running sums. Records arrive in time order almost always; a late one is
-    inserted in place."""
+class QueueLedger:
+    """Counts of one queue for today, for earlier days, and for the rolling window
+    (as_of - span, as_of], kept exact.
 
-    __slots__ = ("counts", "records", "span_ms")
+    The fold's hot path only appends a record to `fresh` (one list append per counted thing);
+    `settle()` - before every snapshot and at the day boundary - counts the fresh records into
+    the periods, keeps the window's records in time order (a late one is inserted in place)
+    and drops those that left the window. Same numbers as counting each record at once,
+    at a fraction of the cost per event.
+    """
+
+    __slots__ = ("before_today", "fresh", "records", "span_ms", "today", "window")
 
     def __init__(self, span_ms: int) -> None:
         self.span_ms = span_ms
-        self.counts = PeriodCounts()
-        self.records: deque[tuple[int, int, int, int, int]] = deque()
+        self.today = PeriodCounts()
+        self.before_today = PeriodCounts()  # earlier days and late events: the lifetime rest
+        self.window = PeriodCounts()
+        self.fresh: list[tuple[int, int, int, int, int]] = []  # (ts, code, a, b, c), uncounted
+        self.records: deque[tuple[int, int, int, int, int]] = deque()  # counted in `window`
 
-    def add(self, ts: int, code: int, a: int = 0, b: int = 0, c: int = 0) -> None:
-        records = self.records
-        if records and ts < records[-1][0]:
-            insort(records, (ts, code, a, b, c))
-        else:
-            records.append((ts, code, a, b, c))
-        self.counts.record(code, a, b, c)
-
-    def evict(self, as_of: int) -> None:
+    def settle(self, day_start: int, as_of: int) -> None:
         cut = as_of - self.span_ms
-        records = self.records
-        counts = self.counts
+        fresh = self.fresh
+        if fresh:
+            fresh.sort()  # nearly sorted: linear for timsort
+            today, before = self.today, self.before_today
+            window, records = self.window, self.records
+            for record in fresh:
+                ts, code, a, b, c = record
+                period = today if ts >= day_start else before
+                period.record(code, a, b, c)
+                if ts > cut:
+                    window.record(code, a, b, c)
+                    if records and ts < records[-1][0]:
+                        insort(records, record)
+                    else:
+                        records.append(record)
+            fresh.clear()
+        records, window = self.records, self.window
         while records and records[0][0] <= cut:
             _, code, a, b, c = records.popleft()
-            counts.record(code, a, b, c, -1)
+            window.record(code, a, b, c, -1)
 
-    def clear(self) -> None:
-        self.records.clear()
-        self.counts = PeriodCounts()
+    def start_day(self) -> None:
+        """Call after `settle` with the old day: today's counts move to the earlier days."""
+        self.before_today.merge(self.today)
+        self.today = PeriodCounts()
+
+    def lifetime(self) -> PeriodCounts:
+        """Everything counted, all days together (after `settle`)."""
+        total = PeriodCounts()
+        total.merge(self.before_today)
+        total.merge(self.today)
+        return total
 
 
 class TimeRing:

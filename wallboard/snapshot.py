@@ -164,7 +164,7 @@ def _queue_snapshot(state: BoardState, queue: QueueState) -> QueueSnapshot:
         sl_formula=formula,
         today=Period(**_period_fields(queue.today, formula)),  # type: ignore[arg-type]
         window=WindowPeriod(
-            **_period_fields(queue.window.counts, formula),  # type: ignore[arg-type]
+            **_period_fields(queue.window, formula),  # type: ignore[arg-type]
             minutes=state.config.board.window_minutes,
         ),
         agents_staffed=staffed,
@@ -216,9 +216,9 @@ def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
 
 
 def build_snapshot(state: BoardState) -> Snapshot:
-    """Read the state at its `as_of`. Evicts expired window records first (a state change that
-    does not change any number the fold would produce)."""
-    state.evict()
+    """Read the state at its `as_of` (settling its counts first: bookkeeping that changes no
+    number the fold would produce)."""
+    state.settle()
     config = state.config
     tz = config.tz
     by_state = dict.fromkeys(AGENT_STATES, 0)
