@@ -24,7 +24,7 @@ from feeds.redis_window import read_streams
 from wallboard.config import load_config
 from wallboard.events import Event, decode
 from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, ingest
+from wallboard.ingest import ingest
 from wallboard.snapshot import build_snapshot
 
 STREAM = "bench:events"

@@ -1,6 +1,6 @@
 """A fast, deterministic event mix for benchmarks: contacts through their whole lifecycle
 (offer, answer or abandon, chat messages, completion, some transfers) and agent state changes,
-in event-time order, as a real stream is. Not a traffic model (that is the simulator); just the right proportions."""
+in event-time order, as a real stream is. Not a traffic model (that is the simulator)."""
 
 from __future__ import annotations
 
