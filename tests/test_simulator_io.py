@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -44,6 +45,15 @@ def control_key(redis_client: redis.Redis) -> Iterator[str]:
     redis_client.delete(key)
 
 
+Entries = list[tuple[str, dict[str, str]]]
+
+
+def xrange(client: redis.Redis, key: str, lo: str = "-", hi: str = "+") -> Entries:
+    """XRANGE with the types of a decode_responses client."""
+    entries: Any = client.xrange(key, min=lo, max=hi)
+    return [(str(entry_id), dict(fields)) for entry_id, fields in entries]
+
+
 def read_lines(path: Path) -> list[dict[str, str]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as handle:
@@ -58,7 +68,7 @@ def test_file_and_redis_outputs_agree(tmp_path: Path, redis_url: str, redis_clie
     from_file = read_lines(out)
     code, _, err = simulate("--redis", redis_url, "--stream", stream_key, "--seed", "5", *SPAN)
     assert code == 0, err
-    entries = redis_client.xrange(stream_key)
+    entries = xrange(redis_client, stream_key)
     assert [fields for _id, fields in entries] == from_file
     assert len(from_file) > 500
 
@@ -75,7 +85,7 @@ def test_file_and_redis_outputs_agree(tmp_path: Path, redis_url: str, redis_clie
     # So a window reads back with XRANGE by time: 09:10 to 09:15.
     lo = parse_user_time("2026-11-10 09:10", TZ, 0)
     hi = parse_user_time("2026-11-10 09:15", TZ, 0)
-    window = redis_client.xrange(stream_key, min=f"{lo}-0", max=f"{hi}-99999")
+    window = xrange(redis_client, stream_key, f"{lo}-0", f"{hi}-99999")
     assert [f for _, f in window] == [f for f in from_file if lo <= int(f["ts"]) <= hi]
 
     # A past span cannot go under entries already there: a clear error, nothing written.
@@ -156,7 +166,7 @@ def test_live_mode_paces_and_answers_callouts(redis_client: redis.Redis, stream_
                                         "by": "supervisor", "ts": str(start)})  # fmt: skip
 
         def responses() -> list[dict[str, str]]:
-            return [f for _, f in redis_client.xrange(control_key)
+            return [f for _, f in xrange(redis_client, control_key)
                     if f.get("type") == "reserve.response"]  # fmt: skip
 
         wait_for(lambda: len(responses()) == 3)
@@ -165,7 +175,7 @@ def test_live_mode_paces_and_answers_callouts(redis_client: redis.Redis, stream_
         accepted = {r["agent"] for r in responses() if r["response"] == "accepted"}
 
         def logged_in() -> set[str]:
-            return {f["agent"] for _, f in redis_client.xrange(stream_key)
+            return {f["agent"] for _, f in xrange(redis_client, stream_key)
                     if f["type"] == "agent.state" and f.get("pool") == "reserve"
                     and f["state"] == "available"}  # fmt: skip
 
@@ -174,7 +184,7 @@ def test_live_mode_paces_and_answers_callouts(redis_client: redis.Redis, stream_
         stop.set()
         worker.join(10)
     stats = stats_box[0]
-    entries = redis_client.xrange(stream_key)
+    entries = xrange(redis_client, stream_key)
     ids = [tuple(int(p) for p in entry_id.split("-")) for entry_id, _ in entries]
     assert ids == sorted(set(ids))
     assert all(ms == int(f["ts"]) for (ms, _), (_, f) in zip(ids, entries, strict=True))
