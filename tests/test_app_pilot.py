@@ -12,6 +12,7 @@ from tests.scenario import ms
 from wallboard.app import WallboardApp
 from wallboard.feedstatus import FeedStatus
 from wallboard.ingest import RawEntry
+from widgets.queues import QueueTile
 from widgets.screens import DrillScreen, HelpScreen
 
 
@@ -42,7 +43,7 @@ async def test_header_and_tiles_show_the_scenario(tmp_path: Path) -> None:
         header = str(app.header.render())
         assert "Hangzhou Floor 3" in header and "10:00:00" in header
         assert "business day 2026-11-11" in header and "LIVE" in header
-        tiles = {t.data.queue: t for t in app.tiles.query("QueueTile") if t.data is not None}
+        tiles = {t.data.queue: t for t in app.tiles.query(QueueTile) if t.data is not None}
         # Waiting: pre_sales w1..w4, after_sales w5, vip nobody.
         assert {q: t.digits.value for q, t in tiles.items()} == {
             "after_sales": "1", "pre_sales": "4", "vip": "0"}
@@ -146,7 +147,7 @@ async def test_new_events_and_stale_status_reach_the_screen(tmp_path: Path) -> N
                                    last_data_ms=ms("2026-11-11 09:59:18"))
         app.tick()
         await pilot.pause()
-        tiles = {t.data.queue: t for t in app.tiles.query("QueueTile") if t.data is not None}
+        tiles = {t.data.queue: t for t in app.tiles.query(QueueTile) if t.data is not None}
         assert tiles["vip"].digits.value == "1"
         header = str(app.header.render())
         assert "STALE since 09:59:30" in header and "data 42s old" in header

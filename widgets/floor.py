@@ -26,8 +26,11 @@ class _Box(Static):
 
     def _set(self, content: Content) -> None:
         if content != self._content:
+            # A layout pass only when the number of lines changed (the box is height: auto).
+            same_height = self._content is not None and (
+                self._content.plain.count("\n") == content.plain.count("\n"))
             self._content = content
-            self.update(content)
+            self.update(content, layout=not same_height)
 
 
 class FloorSummary(_Box):
@@ -44,7 +47,7 @@ class FloorSummary(_Box):
         biggest = max(f.by_state.values(), default=0) or 1
         for state, label in _STATE_LABEL.items():
             count = f.by_state.get(state, 0)
-            bar = "▇" * round(8 * count / biggest)
+            bar = "▇" * round(6 * count / biggest)
             parts += [f"{label:<{width}} {count:>5} ", (bar, "$accent"), "\n"]
         parts += [("bots ", "bold"), f"resolved {b.resolved_today} · escalated "
                   f"{b.escalated_today} · contained {pct(b.containment_today)}"]  # fmt: skip

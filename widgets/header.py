@@ -83,4 +83,4 @@ class BoardHeader(Static):
         content = Content("\n").join([top, feed_line(status, now_ms, self.tz)])
         if content != self._content:
             self._content = content
-            self.update(content)
+            self.update(content, layout=False)

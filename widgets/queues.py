@@ -57,8 +57,8 @@ class QueueTile(Vertical):
         self.set_class(lv.overall == "crit", "-crit")
         if self.digits.value != str(q.waiting):
             self.digits.update(str(q.waiting))
-        self.title.update(line(
-            (clean(q.queue, 40), "bold"), " ", badge(lv.overall)))
+        self.title.update(line((clean(q.queue, 40), "bold"), " ", badge(lv.overall)),
+                          layout=False)  # fixed-size tile: no layout pass per tick
         self.stats.update(line(
             "longest ", tagged(duration(q.longest_wait_s), lv.longest),
             f"  ASA {duration(q.today.asa_s)}\n",
@@ -67,7 +67,7 @@ class QueueTile(Vertical):
             f" ▸{q.sl_target * 100:.0f}%\n",
             "aband ", tagged(pct(q.today.abandon_rate, 1), lv.abandon),
             f"  {q.agents_available}/{q.agents_staffed} free",
-        ))
+        ), layout=False)
 
 
 class QueueTiles(Grid):
