@@ -16,10 +16,12 @@ from __future__ import annotations
 import heapq
 import math
 import random
+from bisect import bisect
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from itertools import accumulate, count
+from operator import itemgetter
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -33,8 +35,14 @@ HOUR_MS: Final = 3_600_000
 DAY_MS: Final = 86_400_000
 
 # Heap action kinds (indexes into the handler table).
-_HOUR, _ARRIVE, _BOT, _ABANDON, _ANSWER, _MESSAGE, _TALK_END, _COMPLETE = range(8)
-_SHIFT, _LOGOUT, _BREAK_DUE, _BREAK_END, _RESPONSE = range(8, 13)
+_HOUR, _ARRIVE, _BOT, _ABANDON, _ANSWER, _TALK_END, _COMPLETE = range(7)
+_SHIFT, _LOGOUT, _BREAK_DUE, _BREAK_END, _RESPONSE = range(7, 12)
+
+# Chat messages, most of the events, skip the heap: they are drawn when the chat is answered
+# into buckets of 2**10 ms and merged into the output by a stable sort on `ts`. (Epoch-ms
+# strings of 13 digits sort like the numbers, hence the start-time floor.)
+_BUCKET_BITS: Final = 10
+MIN_START_MS: Final = 1_000_000_000_000  # 2001-09-09
 
 # Contact status.
 _NEW, _WAITING, _ASSIGNED, _HANDLING, _GONE = range(5)
@@ -124,6 +132,8 @@ class Simulator:
 
     def __init__(self, profile: Profile, *, start_ms: int, seed: int, tz: ZoneInfo,
                  agents: int | None = None, queues: int | None = None) -> None:  # fmt: skip
+        if not MIN_START_MS <= start_ms < 10 * MIN_START_MS:
+            raise ValueError("the simulated start must be between 2001-09-09 and 2286-11-20")
         self.profile = profile
         self.tz = tz
         self.start_ms = start_ms
@@ -175,18 +185,23 @@ class Simulator:
         self._rating_cum = list(accumulate(profile.outcomes.rating_weights))
         self._ratings = ("1", "2", "3", "4", "5")
         self._bot_mu = _mu(profile.bot.median_s)
+        self._bot_sigma = profile.bot.sigma
+        self._bot_share = profile.bot.resolve_share
+        self._rating_share = profile.outcomes.rating_share
         self._hour_end = start_ms
         self._prefix = f"c{_base36(start_ms // 1000 % 36**6)}{_base36(seed % 36**3)}-"
         self._contacts = 0
         self._heap: list[tuple[int, int, int, object, object]] = []
         self._seq = count()
         self._out: list[Record] = []
+        self._later: dict[int, list[Record]] = {}  # message bucket -> records
+        self._next_bucket = start_ms >> _BUCKET_BITS  # the oldest bucket not yet drained
         self._control: list[Record] = []
         self._local_start = datetime.fromtimestamp(start_ms / 1000, tz)
         self._spans: dict[tuple[str, int], tuple[int, int]] = {}
         self._handlers: list[Callable[[int, object, object], None]] = [
             self._on_hour, self._on_arrive, self._on_bot, self._on_abandon,  # type: ignore[list-item]
-            self._on_answer, self._on_message, self._on_talk_end, self._on_complete,  # type: ignore[list-item]
+            self._on_answer, self._on_talk_end, self._on_complete,  # type: ignore[list-item]
             self._on_shift, self._on_logout, self._on_break_due, self._on_break_end,  # type: ignore[list-item]
             self._on_response,  # type: ignore[list-item]
         ]  # fmt: skip
@@ -207,6 +222,27 @@ class Simulator:
         self.now = max(self.now, until_ms)
         out = self._out
         self._out = []
+        # Merge the chat messages that are due: the output is one sorted run, each bucket a
+        # short unsorted one, so the sort is close to linear.
+        later = self._later
+        last = until_ms >> _BUCKET_BITS
+        due: list[Record] = []
+        for bucket in range(self._next_bucket, last):
+            records = later.pop(bucket, None)
+            if records is not None:
+                due.extend(records)
+        records = later.pop(last, None)
+        if records is not None:
+            keep = [r for r in records if int(r["ts"]) > until_ms]
+            if keep:
+                later[last] = keep
+                due.extend(r for r in records if int(r["ts"]) <= until_ms)
+            else:
+                due.extend(records)
+        self._next_bucket = last
+        if due:
+            out.extend(due)
+            out.sort(key=_by_ts)
         return out
 
     def take_control(self) -> list[Record]:
@@ -371,7 +407,7 @@ class Simulator:
             self._unfree(agent)
         q = self.queues[contact.queue]
         delay = math.exp(q.answer_mu + 0.5 * self.rng.gauss()) if q.answer_mu > -math.inf else 0
-        self._push(t + int(delay), _ANSWER, contact)
+        heapq.heappush(self._heap, (t + int(delay), next(self._seq), _ANSWER, contact, None))
 
     def _release(self, t: int, agent: _Agent) -> None:
         agent.load -= 1
@@ -466,18 +502,24 @@ class Simulator:
     def _on_arrive(self, t: int, q: _Queue, gen: int) -> None:
         if gen != q.gen:
             return  # drawn with last hour's rate
-        self._next_arrival(q)
+        rng = self.rng
+        heap = self._heap
+        q.clock -= math.log(1.0 - rng.random()) / q.rate  # the next arrival (exponential gap)
+        if q.clock < self._hour_end:
+            heapq.heappush(heap, (int(q.clock), next(self._seq), _ARRIVE, q, gen))
         self._contacts += 1
-        shop = self._shops[weighted(self.rng, self._shop_cum)]
+        cum = self._shop_cum
+        shop = self._shops[bisect(cum, rng.random() * cum[-1])]
         contact = _Contact(self._prefix + str(self._contacts), q.index, q.channel, shop, t)
         if q.bot:
-            self._push(t + self._lognormal(self._bot_mu, self.profile.bot.sigma), _BOT, contact)
+            done = t + int(math.exp(self._bot_mu + self._bot_sigma * rng.gauss()))
+            heapq.heappush(heap, (done, next(self._seq), _BOT, contact, None))
         else:
             self._offer(t, q, contact, None)
 
     def _on_bot(self, t: int, contact: _Contact, _b: object) -> None:
         q = self.queues[contact.queue]
-        if self.rng.random() < self.profile.bot.resolve_share:
+        if self.rng.random() < self._bot_share:
             self._out.append({"type": "bot.resolved", "ts": str(t), "contact": contact.id,
                               "queue": q.name, "channel": contact.channel,
                               "shop": contact.shop})  # fmt: skip
@@ -501,8 +543,9 @@ class Simulator:
         contact.gen += 1  # an abandon pending from an earlier queue no longer applies
         q.waiting.append(contact)
         if q.patience_rate:
-            patience = self.rng.expovariate(q.patience_rate)
-            self._push(t + int(patience), _ABANDON, contact, contact.gen)
+            patience = -math.log(1.0 - self.rng.random()) / q.patience_rate
+            heapq.heappush(self._heap, (t + int(patience), next(self._seq), _ABANDON, contact,
+                                        contact.gen))  # fmt: skip
 
     def _on_abandon(self, t: int, contact: _Contact, gen: int) -> None:
         if contact.status != _WAITING or contact.gen != gen:
@@ -528,18 +571,25 @@ class Simulator:
         if q.transfer_to >= 0 and rng.random() < q.transfer_share:
             contact.transfer = q.transfer_to
         if q.message_rate:
-            first = t + int(rng.expovariate(q.message_rate))
-            if first < end:
-                self._push(first, _MESSAGE, contact)
-        self._push(end, _COMPLETE if q.wrap_mu is None else _TALK_END, contact)
-
-    def _on_message(self, t: int, contact: _Contact, _b: object) -> None:
-        q = self.queues[contact.queue]
-        self._out.append({"type": "contact.message", "ts": str(t), "contact": contact.id,
-                          "queue": q.name, "channel": contact.channel})  # fmt: skip
-        following = t + int(self.rng.expovariate(q.message_rate))
-        if following < contact.end:
-            self._push(following, _MESSAGE, contact)
+            # The customer's questions while the chat lasts: exponential gaps.
+            mean = 1.0 / q.message_rate
+            later = self._later
+            log = math.log
+            random_ = rng.random
+            name, channel, contact_id = q.name, contact.channel, contact.id
+            at = t - mean * log(1.0 - random_())
+            while at < end:
+                when = int(at)
+                record = {"type": "contact.message", "ts": str(when), "contact": contact_id,
+                          "queue": name, "channel": channel}  # fmt: skip
+                bucket = later.get(when >> _BUCKET_BITS)
+                if bucket is None:
+                    later[when >> _BUCKET_BITS] = [record]
+                else:
+                    bucket.append(record)
+                at -= mean * log(1.0 - random_())
+        heapq.heappush(self._heap, (end, next(self._seq),
+                                    _COMPLETE if q.wrap_mu is None else _TALK_END, contact, None))
 
     def _on_talk_end(self, t: int, contact: _Contact, _b: object) -> None:
         agent = contact.agent
@@ -580,10 +630,13 @@ class Simulator:
                     record["outcome"] = "no_order"
             else:
                 record["outcome"] = "resolved"
-            if rng.random() < self.profile.outcomes.rating_share:
+            if rng.random() < self._rating_share:
                 record["rating"] = self._ratings[weighted(rng, self._rating_cum)]
             self._out.append(record)
         self._release(t, agent)
+
+
+_by_ts = itemgetter("ts")
 
 
 def _end_reason(agent: _Agent) -> str:
