@@ -87,6 +87,19 @@ class DisplaySection(_Section):
     abandon_critical: float = 0.10
 
 
+class FeedSection(_Section):
+    """How the live feed reads Redis (`feeds/live.py`). docs/live-feed.md explains each."""
+
+    stale_after_s: float = 3.0  # no successful read or ping for this long: the board is stale
+    block_ms: int = 1000  # XREAD BLOCK; kept below socket_timeout_s so a quiet read never errs
+    socket_timeout_s: float = 5.0  # a hung server surfaces as an error after this
+    backoff_min_s: float = 0.2  # reconnect delay, doubling up to backoff_max_s
+    backoff_max_s: float = 5.0
+    page_size: int = 10_000  # XRANGE page for the backfill
+    id_skew_s: float = 300.0  # backfill reads from this much before the wanted event time
+    check_interval_s: float = 10.0  # XINFO STREAM gap/reset check while following
+
+
 def _default_shifts() -> dict[str, str]:
     return {"day": "08:30-17:30", "evening": "17:30-00:30"}
 
@@ -98,6 +111,7 @@ class Config(_Section, dict=True):
     shifts: dict[str, str] = msgspec.field(default_factory=_default_shifts)
     queues: dict[str, QueueSection] = msgspec.field(default_factory=dict)
     display: DisplaySection = msgspec.field(default_factory=DisplaySection)
+    feed: FeedSection = msgspec.field(default_factory=FeedSection)
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -192,6 +206,7 @@ def _check(config: Config) -> list[tuple[str, str]]:
     if not 0 < load.shops_warn <= load.shops_max:
         problems.append(("agent_load.shops_warn", "must be between 1 and agent_load.shops_max"))
     problems += _check_display(config.display)
+    problems += _check_feed(config.feed)
     for name, text in config.shifts.items():
         start, sep, end = text.partition("-")
         try:
@@ -224,6 +239,25 @@ def _check_display(display: DisplaySection) -> list[tuple[str, str]]:
             problems.append((f"display.{crit_key}", f"must not be below display.{warn_key}"))
     if display.sl_critical_gap > 1 or display.abandon_critical > 1:
         problems.append(("display", "service-level gaps and abandon rates are fractions (<= 1)"))
+    return problems
+
+
+def _check_feed(feed: FeedSection) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if feed.block_ms < 10:
+        problems.append(("feed.block_ms", "must be at least 10 (0 would block forever)"))
+    if feed.socket_timeout_s * 1000 <= feed.block_ms:
+        problems.append(("feed.socket_timeout_s", "must be longer than feed.block_ms"))
+    if feed.stale_after_s * 1000 <= feed.block_ms:
+        problems.append(("feed.stale_after_s", "must be longer than feed.block_ms"))
+    if not 0 < feed.backoff_min_s <= feed.backoff_max_s:
+        problems.append(("feed.backoff_min_s", "must be positive and <= feed.backoff_max_s"))
+    if feed.page_size < 1:
+        problems.append(("feed.page_size", "must be positive"))
+    if feed.id_skew_s < 0:
+        problems.append(("feed.id_skew_s", "must not be negative"))
+    if feed.check_interval_s <= 0:
+        problems.append(("feed.check_interval_s", "must be positive"))
     return problems
 
 
