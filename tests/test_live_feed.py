@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import pytest
 import redis
+from redis.asyncio.connection import SSLConnection
 
 from feeds.embedded import EmbeddedServer, free_port
 from feeds.live import LiveFeed
@@ -409,3 +410,18 @@ def test_feed_section_is_checked(tmp_path: Any) -> None:
     path.write_text("[feed]\nstale_after_s = 2\nblock_ms = 500\n", encoding="utf-8")
     assert load_config(path).feed.stale_after_s == 2.0
     assert Config(board=BoardSection()).feed.block_ms == 1000
+
+
+async def test_tls_url_gives_a_tls_client_with_credentials_and_no_retries() -> None:
+    # The embedded server has no TLS: this checks the client the feed builds, not a handshake.
+    feed = LiveFeed("rediss://board:pa%24s@redis.example:6380/0?ssl_cert_reqs=none", ["s"],
+                    quick())  # fmt: skip
+    client = feed._connect()
+    pool = client.connection_pool
+    assert pool.connection_class is SSLConnection
+    kwargs = pool.connection_kwargs
+    assert (kwargs["username"], kwargs["password"]) == ("board", "pa$s")
+    assert kwargs["retry"].get_retries() == 0  # errors surface at once; the feed reconnects
+    assert (kwargs["socket_timeout"], kwargs["ssl_cert_reqs"]) == (5.0, "none")
+    assert feed.status.source == "rediss://board:***@redis.example:6380/0?ssl_cert_reqs=none s"
+    await feed.close()
