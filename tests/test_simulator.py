@@ -193,8 +193,8 @@ def test_reserve_agents_answer_a_callout() -> None:
     answered_by = {e["agent"] for e in events if e["type"] == "contact.answered"}
     assert accepted <= answered_by
 
-    # After the stint (180 min) they log out again.
-    later = sim.run_until(called_at + 200 * 60_000)
+    # After the stint (180 min) they log out again, once their open chats are done.
+    later = sim.run_until(called_at + 300 * 60_000)
     outs = {e["agent"] for e in later if e["type"] == "agent.state"
             and e["state"] == "logged_out" and e.get("reason") == "stint_end"}  # fmt: skip
     assert outs == accepted

@@ -188,6 +188,7 @@ class LiveStats(msgspec.Struct):
     wall_s: float = 0.0
     ticks: int = 0
     late_ms: list[float] = msgspec.field(default_factory=list)
+    tick_events: list[int] = msgspec.field(default_factory=list)  # events written per tick
 
     @property
     def rate(self) -> float:
@@ -224,6 +225,7 @@ def run_live(sim: Simulator, sink: Sink, *, speed: float = 1.0, tick_s: float = 
         sink.flush()
         stats.events += len(batch)
         stats.ticks += 1
+        stats.tick_events.append(len(batch))
         if control is not None:
             control.poll(sim)
         if (duration_s is not None and now - wall0 >= duration_s) or (
