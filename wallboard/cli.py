@@ -134,3 +134,7 @@ def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kio
 from wallboard.cli_simulate import simulate  # noqa: E402
 
 main.add_command(simulate)
+
+from wallboard.cli_demo import demo  # noqa: E402
+
+main.add_command(demo)
