@@ -18,7 +18,7 @@ import redis
 from click.testing import CliRunner
 
 from feeds.simulator import ProfileError, Simulator, load_profile
-from feeds.simulator.writers import ControlLink, EntryIds, RedisSink, run_live
+from feeds.simulator.writers import ControlLink, EntryIds, RedisSink, SimulatorError, run_live
 from wallboard.cli import main
 from wallboard.timeutil import parse_user_time
 
@@ -192,3 +192,22 @@ def test_live_mode_paces_and_answers_callouts(redis_client: redis.Redis, stream_
     simulated_s = (int(entries[-1][1]["ts"]) - start) / 1000
     wall_s: float = stats.wall_s  # type: ignore[attr-defined]
     assert 120 * wall_s - 30 <= simulated_s <= 120 * wall_s + 10
+
+
+def test_live_sink_continues_after_another_producer(redis_client: redis.Redis,
+                                                    stream_key: str) -> None:  # fmt: skip
+    start = parse_user_time("2026-11-10 10:00", TZ, 0)
+    sim = Simulator(load_profile("normal"), start_ms=start, seed=2, tz=TZ, agents=10)
+    first, second = sim.run_until(start), sim.run_until(start + 60_000)
+    ahead = f"{start + 3_600_000}-5"  # someone else wrote an hour ahead of our event time
+    redis_client.xadd(stream_key, {"type": "bot.resolved", "ts": str(start)}, id=ahead)
+    with pytest.raises(SimulatorError, match="equal or smaller"):
+        RedisSink(redis_client, stream_key, EntryIds()).write(first)
+    sink = RedisSink(redis_client, stream_key, EntryIds(), follow_top=True)
+    sink.write(first)
+    sink.write(second)
+    entries = xrange(redis_client, stream_key)
+    assert [f for _, f in entries[1:]] == first + second
+    # The IDs continue after the other producer's entry: <start + 1 h>-6, -7, ...
+    assert entries[1][0] == f"{start + 3_600_000}-6"
+    assert sink.count == len(first) + len(second)

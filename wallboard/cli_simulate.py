@@ -130,7 +130,7 @@ def simulate(ctx: click.Context, redis_url: str | None, stream: str | None, cont
                 if top is not None and top[0] > start:
                     say(f"note: {key} already has entries up to {top[0]}-{top[1]}; new IDs "
                         "continue after them")  # fmt: skip
-                sink = RedisSink(client, key, EntryIds(top))
+                sink = RedisSink(client, key, EntryIds(top), follow_top=True)
                 control = ControlLink(client, control_stream)
         try:
             if end is not None:

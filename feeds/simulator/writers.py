@@ -100,28 +100,44 @@ def stream_top(client: redis.Redis, stream: str) -> tuple[int, int] | None:
 
 
 class RedisSink:
-    """XADD every event with an ID that follows its event time, pipelined in batches."""
+    """XADD every event with an ID that follows its event time, pipelined in batches.
+
+    With `follow_top` (live mode), when another producer has written past our IDs, the
+    rejected entries are written again after the stream's new top instead of failing."""
 
     def __init__(self, client: redis.Redis, stream: str, ids: EntryIds,
-                 batch: int = PIPELINE_BATCH) -> None:  # fmt: skip
+                 batch: int = PIPELINE_BATCH, *, follow_top: bool = False) -> None:  # fmt: skip
         self.client = client
         self.stream = stream
         self.ids = ids
         self.batch = batch
+        self.follow_top = follow_top
         self.count = 0
 
     def write(self, batch: list[Record]) -> None:
+        for start in range(0, len(batch), self.batch):
+            self._write(batch[start : start + self.batch], retry=self.follow_top)
+
+    def _write(self, records: list[Record], *, retry: bool) -> None:
         stream = self.stream
         next_id = self.ids.next
-        for start in range(0, len(batch), self.batch):
-            pipe = self.client.pipeline(transaction=False)
-            for record in batch[start : start + self.batch]:
-                pipe.xadd(stream, record, id=next_id(int(record["ts"])))  # type: ignore[arg-type]
-            try:
-                pipe.execute()
-            except redis.ResponseError as exc:
-                raise SimulatorError(f"cannot write to stream {stream!r}: {exc}") from None
-            self.count += min(self.batch, len(batch) - start)
+        pipe = self.client.pipeline(transaction=False)
+        for record in records:
+            pipe.xadd(stream, record, id=next_id(int(record["ts"])))  # type: ignore[arg-type]
+        replies = pipe.execute(raise_on_error=False)
+        failed = [r for r, reply in zip(records, replies, strict=True)
+                  if isinstance(reply, Exception)]  # fmt: skip
+        self.count += len(records) - len(failed)
+        if not failed:
+            return
+        first = next(reply for reply in replies if isinstance(reply, Exception))
+        if not (retry and isinstance(first, redis.ResponseError)
+                and "equal or smaller" in str(first)):  # fmt: skip
+            raise SimulatorError(f"cannot write to stream {stream!r}: {first}")
+        top = stream_top(self.client, stream)
+        if top is not None and top > (self.ids.ms, self.ids.seq):
+            self.ids.ms, self.ids.seq = top
+        self._write(failed, retry=False)
 
     def flush(self) -> None:
         pass
@@ -163,7 +179,10 @@ class ControlLink:
         self.callouts = 0
 
     def poll(self, sim: Simulator) -> None:
-        reply: Any = self.client.xread({self.stream: self.last_id}, count=500)
+        try:
+            reply: Any = self.client.xread({self.stream: self.last_id}, count=500)
+        except redis.ResponseError as exc:
+            raise SimulatorError(f"cannot read control stream {self.stream!r}: {exc}") from None
         for _stream, entries in reply or ():
             for entry_id, fields in entries:
                 self.last_id = str(entry_id)
