@@ -19,8 +19,8 @@ def synthetic_events(count: int, agents: int = 2000, start_ms: int = 1_794_355_2
     contact = 0
     seq = 0
     pending: list[tuple[int, int, dict[str, str]]] = []
-    for agent in range(agents):
-        yield {"type": "agent.state", "ts": str(ts), "agent": f"a{agent}", "state": "available",
+    for index in range(agents):
+        yield {"type": "agent.state", "ts": str(ts), "agent": f"a{index}", "state": "available",
                "shops": "s1,s2", "pool": "core"}  # fmt: skip
         produced += 1
     while produced < count:

@@ -46,7 +46,7 @@ def config_from(tmp_path: Path, text: str) -> Config:
     return load_config(path)
 
 
-def fold(events: list[dict[str, Any]], at_ms: int, config: Config | None = None) -> Snapshot:
+def fold(events: list[Any], at_ms: int, config: Config | None = None) -> Snapshot:
     state = BoardState(config or load_config(None))
     fold_until(state, (RawEntry(None, None, e) for e in events), at_ms)
     return build_snapshot(state)

@@ -52,7 +52,8 @@ def test_redis_and_file_give_the_same_json(tmp_path: Path, redis_client: redis.R
                                            redis_url: str, stream_key: str) -> None:  # fmt: skip
     events = day_of_events()
     # server-assigned IDs: now, not event time; the file carries the same IDs as `_id`
-    ids = [redis_client.xadd(stream_key, fields) for fields in events]
+    ids = [str(redis_client.xadd(stream_key, fields))  # type: ignore[arg-type]
+           for fields in events]
     path = tmp_path / "events.ndjson.gz"
     write_ndjson(path, [{**fields, "_id": entry_id}
                         for fields, entry_id in zip(events, ids, strict=True)])
@@ -82,10 +83,10 @@ def test_redis_and_file_give_the_same_json(tmp_path: Path, redis_client: redis.R
 def test_window_selection_with_ids_following_event_time(redis_client: redis.Redis,
                                                         redis_url: str, stream_key: str) -> None:
     for fields in sorted(day_of_events(), key=lambda fields: int(fields["ts"])):
-        redis_client.xadd(stream_key, fields, id=f"{fields['ts']}-*")
+        redis_client.xadd(stream_key, fields, id=f"{fields['ts']}-*")  # type: ignore[arg-type]
     # a late backfill: an old event written with a new ID must still count at its event time
-    redis_client.xadd(stream_key, event("contact.offered", at(T0, 90), contact="late",
-                                        queue="presale"))  # fmt: skip
+    late = event("contact.offered", at(T0, 90), contact="late", queue="presale")
+    redis_client.xadd(stream_key, late)  # type: ignore[arg-type]
     out = json.loads(run(["snapshot", "--redis", redis_url, "--stream", stream_key, "--at",
                           "2026-11-11 10:05", "--json"]).output)  # fmt: skip
     presale = next(q for q in out["queues"] if q["queue"] == "presale")
