@@ -1,9 +1,12 @@
 """The traffic model: a discrete-event simulation of a contact-centre floor.
 
-One heap of timed actions (arrivals, bot conversations, answers, chat messages, completions,
-abandons, shifts, breaks, callout responses) is processed in time order; every action appends
-the contract events it causes, so the output is sorted by event time. Everything random comes
-from one `random.Random(seed)`, so the same seed and arguments give the same events.
+One heap of timed actions (arrivals, bot escalations, completions, abandons, shifts, breaks,
+callout responses) is processed in time order; every action appends the contract events it
+causes. Events that are certain once drawn and change no state (an answer a few seconds after
+routing, the agent's `busy`, chat messages, bot resolutions) skip the heap: they go to time
+buckets and are merged into the output by a stable sort on `ts`, so the output is sorted by
+event time. Everything random comes from one `random.Random(seed)`, so the same seed and
+arguments give the same events.
 
 Arrivals per queue are a non-homogeneous Poisson process with a piecewise-constant rate per
 local hour (the profile's 24 factors): within an hour the gaps are exponential, and at every
@@ -37,12 +40,12 @@ HOUR_MS: Final = 3_600_000
 DAY_MS: Final = 86_400_000
 
 # Heap action kinds (indexes into the handler table).
-_HOUR, _ARRIVE, _BOT, _ABANDON, _ANSWER, _TALK_END, _COMPLETE = range(7)
-_SHIFT, _LOGOUT, _BREAK_DUE, _BREAK_END, _RESPONSE = range(7, 12)
+_HOUR, _ARRIVE, _BOT, _ABANDON, _TALK_END, _COMPLETE = range(6)
+_SHIFT, _LOGOUT, _BREAK_DUE, _BREAK_END, _RESPONSE = range(6, 11)
 
-# Chat messages, most of the events, skip the heap: they are drawn when the chat is answered
-# into buckets of 2**10 ms and merged into the output by a stable sort on `ts`. (Epoch-ms
-# strings of 13 digits sort like the numbers, hence the start-time floor.)
+# Records drawn ahead (answers, chat messages, bot resolutions) wait in buckets of 2**10 ms and
+# are merged by a stable sort on `ts`. (Epoch-ms strings of 13 digits sort like the numbers,
+# hence the start-time floor.)
 _BUCKET_BITS: Final = 10
 MIN_START_MS: Final = 1_000_000_000_000  # 2001-09-09
 
@@ -57,7 +60,7 @@ def _normal_table() -> tuple[float, ...]:
     return tuple(inv_cdf((i + 0.5) / _NORMAL_POINTS) for i in range(_NORMAL_POINTS))
 
 # Contact status.
-_NEW, _WAITING, _ASSIGNED, _HANDLING, _GONE = range(5)
+_NEW, _WAITING, _HANDLING, _GONE = range(4)
 
 AVAILABLE: Final = "available"
 BUSY: Final = "busy"
@@ -214,7 +217,7 @@ class Simulator:
         self._spans: dict[tuple[str, int], tuple[int, int]] = {}
         self._handlers: list[Callable[[int, object, object], None]] = [
             self._on_hour, self._on_arrive, self._on_bot, self._on_abandon,  # type: ignore[list-item]
-            self._on_answer, self._on_talk_end, self._on_complete,  # type: ignore[list-item]
+            self._on_talk_end, self._on_complete,  # type: ignore[list-item]
             self._on_shift, self._on_logout, self._on_break_due, self._on_break_end,  # type: ignore[list-item]
             self._on_response,  # type: ignore[list-item]
         ]  # fmt: skip
@@ -417,14 +420,52 @@ class Simulator:
             self._state(t, agent, AVAILABLE)
 
     def _assign(self, t: int, agent: _Agent, contact: _Contact) -> None:
-        contact.status = _ASSIGNED
+        """Route `contact` to `agent`. The answer follows after a short delay; nothing can
+        change the outcome in between, so the answer, the agent's `busy` and the chat's
+        messages are drawn now and go to the time buckets, and only the end is scheduled."""
+        contact.status = _HANDLING
         contact.agent = agent
         agent.load += 1
         if agent.load >= agent.cap:
             self._unfree(agent)
         q = self.queues[contact.queue]
-        delay = math.exp(q.answer_mu + 0.5 * self._gauss()) if q.answer_mu > -math.inf else 0
-        heapq.heappush(self._heap, (t + int(delay), next(self._seq), _ANSWER, contact, None))
+        rng = self.rng
+        normal = self._normal
+        later_add = self._later_add
+        if q.answer_mu > -math.inf:
+            t += int(math.exp(q.answer_mu + 0.5 * normal[int(rng.random() * _NORMAL_POINTS)]))
+        later_add(t, {"type": "contact.answered", "ts": str(t), "contact": contact.id,
+                      "queue": q.name, "channel": contact.channel, "shop": contact.shop,
+                      "agent": agent.id})  # fmt: skip
+        if agent.state != BUSY:
+            agent.state = BUSY
+            later_add(t, {"type": "agent.state", "ts": str(t), "agent": agent.id,
+                          "state": BUSY})  # fmt: skip
+        handle = math.exp(q.handle_mu + q.handle_sigma * normal[int(rng.random() * _NORMAL_POINTS)])
+        end = t + int(handle * agent.factor)
+        contact.end = end
+        if q.transfer_to >= 0 and rng.random() < q.transfer_share:
+            contact.transfer = q.transfer_to
+        if q.message_rate:
+            # The customer's questions while the chat lasts: exponential gaps.
+            mean = 1.0 / q.message_rate
+            later = self._later
+            log = math.log
+            random_ = rng.random
+            name, channel, contact_id = q.name, contact.channel, contact.id
+            at = t - mean * log(1.0 - random_())
+            while at < end:
+                when = int(at)
+                record = {"type": "contact.message", "ts": str(when), "contact": contact_id,
+                          "queue": name, "channel": channel}  # fmt: skip
+                bucket = later.get(when >> _BUCKET_BITS)
+                if bucket is None:
+                    later[when >> _BUCKET_BITS] = [record]
+                else:
+                    bucket.append(record)
+                at -= mean * log(1.0 - random_())
+        heapq.heappush(self._heap, (end, next(self._seq),
+                                    _COMPLETE if q.wrap_mu is None else _TALK_END, contact, None))
 
     def _release(self, t: int, agent: _Agent) -> None:
         agent.load -= 1
@@ -582,43 +623,6 @@ class Simulator:
         self._out.append({"type": "contact.abandoned", "ts": str(t), "contact": contact.id,
                           "queue": self.queues[contact.queue].name, "channel": contact.channel,
                           "shop": contact.shop})  # fmt: skip
-
-    def _on_answer(self, t: int, contact: _Contact, _b: object) -> None:
-        agent = contact.agent
-        assert agent is not None
-        q = self.queues[contact.queue]
-        contact.status = _HANDLING
-        self._out.append({"type": "contact.answered", "ts": str(t), "contact": contact.id,
-                          "queue": q.name, "channel": contact.channel, "shop": contact.shop,
-                          "agent": agent.id})  # fmt: skip
-        if agent.state != BUSY:
-            self._state(t, agent, BUSY)
-        rng = self.rng
-        normal = self._normal[int(rng.random() * _NORMAL_POINTS)]
-        end = t + int(math.exp(q.handle_mu + q.handle_sigma * normal) * agent.factor)
-        contact.end = end
-        if q.transfer_to >= 0 and rng.random() < q.transfer_share:
-            contact.transfer = q.transfer_to
-        if q.message_rate:
-            # The customer's questions while the chat lasts: exponential gaps.
-            mean = 1.0 / q.message_rate
-            later = self._later
-            log = math.log
-            random_ = rng.random
-            name, channel, contact_id = q.name, contact.channel, contact.id
-            at = t - mean * log(1.0 - random_())
-            while at < end:
-                when = int(at)
-                record = {"type": "contact.message", "ts": str(when), "contact": contact_id,
-                          "queue": name, "channel": channel}  # fmt: skip
-                bucket = later.get(when >> _BUCKET_BITS)
-                if bucket is None:
-                    later[when >> _BUCKET_BITS] = [record]
-                else:
-                    bucket.append(record)
-                at -= mean * log(1.0 - random_())
-        heapq.heappush(self._heap, (end, next(self._seq),
-                                    _COMPLETE if q.wrap_mu is None else _TALK_END, contact, None))
 
     def _on_talk_end(self, t: int, contact: _Contact, _b: object) -> None:
         agent = contact.agent
