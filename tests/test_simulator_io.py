@@ -211,3 +211,17 @@ def test_live_sink_continues_after_another_producer(redis_client: redis.Redis,
     # The IDs continue after the other producer's entry: <start + 1 h>-6, -7, ...
     assert entries[1][0] == f"{start + 3_600_000}-6"
     assert sink.count == len(first) + len(second)
+
+
+def test_live_to_a_file_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "live.ndjson"
+    result = CliRunner().invoke(main, ["simulate", "--out", str(out), "--from",
+                                       "2026-11-10 10:00", "--speed", "600", "--duration",
+                                       "0.5", "--agents", "30"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "seed" in result.stderr and "events/s" in result.stderr  # the summary
+    lines = read_lines(out)
+    start = parse_user_time("2026-11-10 10:00", TZ, 0)
+    last = max(int(line["ts"]) for line in lines)
+    # 0.5 s of wall time at 600x is 5 simulated minutes (slack for a busy machine).
+    assert start + 4 * 60_000 <= last <= start + 8 * 60_000
