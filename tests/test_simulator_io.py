@@ -120,6 +120,8 @@ def test_options_are_checked(tmp_path: Path, redis_url: str) -> None:
     assert code == 2 and "defines 5 queues" in err
     code, _, err = simulate("--redis", "redis://127.0.0.1:1/0", *SPAN)
     assert code == 3 and "cannot reach Redis" in err
+    code, _, err = simulate("--out", str(tmp_path / "no" / "such" / "dir.ndjson"), *SPAN)
+    assert code == 1 and "cannot write" in err
 
 
 def test_profile_errors_name_the_key_and_file(tmp_path: Path) -> None:

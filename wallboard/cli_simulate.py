@@ -158,3 +158,6 @@ def simulate(ctx: click.Context, redis_url: str | None, stream: str | None, cont
         sys.exit(3)
     except SimulatorError as exc:
         raise click.ClickException(str(exc)) from None
+    except BrokenPipeError:  # `--out - | head`: the reader has had enough
+        sys.stderr.close()
+        sys.exit(0)
