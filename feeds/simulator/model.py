@@ -290,15 +290,6 @@ class Simulator:
             answering.append(name)
         return answering
 
-    def hourly_rate(self, queue: str, hour: int) -> float:
-        """Expected arrivals per hour of `queue` in local hour `hour` (the scaled profile)."""
-        q = next(q for q in self.queues if q.name == queue)
-        return q.peak * self.profile.hourly[hour]
-
-    @property
-    def queue_names(self) -> list[str]:
-        return [q.name for q in self.queues]
-
     # ---- plumbing -----------------------------------------------------------------------
 
     def _push(self, t: int, kind: int, a: object = None, b: object = None) -> None:
