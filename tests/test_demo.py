@@ -77,13 +77,28 @@ def start_demo() -> tuple[subprocess.Popen[bytes], int, bytearray]:
             screen.extend(chunk)
         return b"LIVE" in screen
 
-    wait_for(board_is_live, 60, "the board to show LIVE")
+    try:
+        wait_for(board_is_live, 60, "the board to show LIVE")
+    except AssertionError:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
     return process, master, screen
 
 
 @pytest.mark.parametrize("ending", ["quit-key", "closed-terminal", "killed"])
 def test_demo_leaves_nothing_behind(ending: str) -> None:
     process, master, screen = start_demo()
+    try:
+        end_demo(process, master, screen, ending)
+    finally:  # a failing run must not leave a demo behind either
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def end_demo(process: subprocess.Popen[bytes], master: int, screen: bytearray,
+             ending: str) -> None:
     servers = children_of(process.pid)
     assert servers, "the demo should have started its embedded server"
     assert b"Double 11" in screen

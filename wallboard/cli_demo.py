@@ -93,6 +93,16 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
 
     for signum in (signal.SIGHUP, signal.SIGTERM):
         signal.signal(signum, on_signal)
+
+    def watch_parent(parent: int = os.getppid()) -> None:
+        # A terminal can vanish without a SIGHUP (no controlling tty, a killed shell): the
+        # reparenting of this process is the sign, and the board must not spin on a dead tty.
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGHUP)
+                return
+
+    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
     try:
         if redis_url is None:
             server = EmbeddedServer()
@@ -103,7 +113,7 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
             raise click.ClickException(str(exc)) from None
         stream = config.streams[0]
         sim = Simulator(chosen, start_ms=start, seed=seed, tz=config.tz, agents=agents)
-        sink = RedisSink(client, stream, EntryIds(stream_top(client, stream)))
+        sink = RedisSink(client, stream, EntryIds(stream_top(client, stream)), follow_top=True)
         control = ControlLink(client, "wallboard:control")
         wall0 = time.monotonic()
 
