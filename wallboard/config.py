@@ -128,11 +128,7 @@ class Config(_Section, dict=True):
 
     @cached_property
     def shift_spans(self) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
-        spans = []
-        for name, text in self.shifts.items():
-            start, _, end = text.partition("-")
-            spans.append((name, parse_clock(start.strip()), parse_clock(end.strip())))
-        return spans
+        return [(name, *parse_shift(text)) for name, text in self.shifts.items()]
 
     def queue_rules(self, queue: str) -> QueueRules:
         section = self.queues.get(queue)
@@ -160,6 +156,17 @@ def parse_clock(text: str) -> tuple[int, int]:
     if match is None:
         raise ValueError(f"{text!r} is not a time of day HH:MM")
     return int(match.group(1)), int(match.group(2))
+
+
+def parse_shift(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """`HH:MM-HH:MM` to ((h, m), (h, m)); an end before the start crosses midnight."""
+    start, sep, end = text.partition("-")
+    if not sep:
+        raise ValueError(f"{text!r} is not HH:MM-HH:MM")
+    first, last = parse_clock(start.strip()), parse_clock(end.strip())
+    if first == last:
+        raise ValueError("a shift must not start and end at the same time")
+    return first, last
 
 
 def _check(config: Config) -> list[tuple[str, str]]:
@@ -208,12 +215,8 @@ def _check(config: Config) -> list[tuple[str, str]]:
     problems += _check_display(config.display)
     problems += _check_feed(config.feed)
     for name, text in config.shifts.items():
-        start, sep, end = text.partition("-")
         try:
-            if not sep:
-                raise ValueError(f"{text!r} is not HH:MM-HH:MM")
-            if parse_clock(start.strip()) == parse_clock(end.strip()):
-                raise ValueError("a shift must not start and end at the same time")
+            parse_shift(text)
         except ValueError as exc:
             problems.append((f"shifts.{name}", str(exc)))
     return problems
@@ -261,10 +264,7 @@ def _check_feed(feed: FeedSection) -> list[tuple[str, str]]:
     return problems
 
 
-_PATH = re.compile(r"`\$((?:\.[^`]*|\[[^`]*\])*)`")
-
-
-def _explain(message: str) -> str:
+def explain_validation(message: str) -> str:
     """msgspec says 'Object contains unknown field `x` - at `$.board`'; make it name the key."""
     unknown = re.match(r"Object contains unknown field `([^`]+)`(?: - at `\$\.?([^`]*)`)?", message)
     if unknown:
@@ -289,12 +289,12 @@ def _convert(raw: dict[str, object], source: str) -> Config:
     try:
         config = msgspec.convert(raw, Config)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{source}: {_explain(str(exc))}") from None
+        raise ConfigError(f"{source}: {explain_validation(str(exc))}") from None
     for name, section in queues.items():
         try:
             config.queues[name] = msgspec.convert(section, QueueSection)
         except msgspec.ValidationError as exc:
-            detail = _prefix(_explain(str(exc)), f"queues.{name}")
+            detail = _prefix(explain_validation(str(exc)), f"queues.{name}")
             raise ConfigError(f"{source}: {detail}") from None
     return config
 

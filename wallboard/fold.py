@@ -7,7 +7,6 @@ docs/metrics.md defines every number; docs/events.md the contact lifecycle rules
 
 from __future__ import annotations
 
-from bisect import insort
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Final
@@ -282,11 +281,7 @@ class BoardState:
         agent = self._agent(agent_id)
         if ts >= self._day_start:
             agent.handled_today += 1
-        times = agent.answers.times
-        if times and ts < times[-1]:
-            insort(times, ts)
-        else:
-            times.append(ts)
+        agent.answers.add(ts)
 
     # ---- event handlers -----------------------------------------------------------------
 
@@ -385,12 +380,7 @@ class BoardState:
         contact = self.contacts.get(event.contact)  # type: ignore[arg-type]
         agent_id = contact.agent if contact is not None and contact.agent else event.agent
         if agent_id is not None:
-            ts = event.ts
-            times = self._agent(agent_id).messages.times
-            if times and ts < times[-1]:
-                insort(times, ts)
-            else:
-                times.append(ts)
+            self._agent(agent_id).messages.add(event.ts)
 
     def _bot_resolved(self, event: Event) -> None:
         if self._in_today(event.ts):

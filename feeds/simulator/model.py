@@ -31,7 +31,8 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from feeds.simulator.floor import DAY, AgentSpec, build_roster, weighted
-from feeds.simulator.profile import Profile, shift_clock
+from feeds.simulator.profile import Profile
+from wallboard.config import parse_shift
 from wallboard.timeutil import local_ms
 
 Record = dict[str, str]
@@ -308,7 +309,7 @@ class Simulator:
         if cached is not None:
             return cached
         text = self.profile.shifts.day if shift == DAY else self.profile.shifts.evening
-        (h1, m1), (h2, m2) = shift_clock(text)
+        (h1, m1), (h2, m2) = parse_shift(text)
         start = local_ms(self._local_start, h1, m1, self.tz, day)
         end = local_ms(self._local_start, h2, m2, self.tz, day + (1 if (h2, m2) < (h1, m1) else 0))
         self._spans[(shift, day)] = (start, end)

@@ -14,7 +14,7 @@ from typing import Final, Literal
 
 import msgspec
 
-from wallboard.config import parse_clock
+from wallboard.config import explain_validation, parse_shift
 
 PROFILE_DIR: Final = Path(__file__).resolve().parent.parent / "profiles"
 
@@ -205,7 +205,7 @@ def _check(profile: Profile) -> list[tuple[str, str]]:
     for key, text in (("shifts.day", profile.shifts.day),
                       ("shifts.evening", profile.shifts.evening)):  # fmt: skip
         try:
-            _shift(text)
+            parse_shift(text)
         except ValueError as exc:
             problems.append((key, str(exc)))
     non_negative("shifts.login_jitter_minutes", profile.shifts.login_jitter_minutes)
@@ -255,35 +255,6 @@ def _check(profile: Profile) -> list[tuple[str, str]]:
     return problems
 
 
-def _shift(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    start, sep, end = text.partition("-")
-    if not sep:
-        raise ValueError(f"{text!r} is not HH:MM-HH:MM")
-    first, last = parse_clock(start.strip()), parse_clock(end.strip())
-    if first == last:
-        raise ValueError("a shift must not start and end at the same time")
-    return first, last
-
-
-def shift_clock(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    """`HH:MM-HH:MM` to ((h, m), (h, m)); an end before the start crosses midnight."""
-    return _shift(text)
-
-
-_PATH = re.compile(r" - at `\$\.?([^`]*)`")
-
-
-def _explain(message: str) -> str:
-    unknown = re.match(r"Object contains unknown field `([^`]+)`(?: - at `\$\.?([^`]*)`)?", message)
-    if unknown:
-        key = ".".join(part for part in (unknown.group(2), unknown.group(1)) if part)
-        return f"unknown key `{key}`"
-    at = _PATH.search(message)
-    if at:
-        return f"`{at.group(1)}`: {message[: at.start()]}"
-    return message
-
-
 def profile_path(name_or_path: str) -> Path:
     """A bundled profile name (`normal`, `double11`) or a path to a TOML file."""
     if re.fullmatch(r"[A-Za-z0-9_-]+", name_or_path):
@@ -316,7 +287,7 @@ def load_profile(name_or_path: str | None = None) -> Profile:
         try:
             profile = msgspec.convert(raw, Profile)
         except msgspec.ValidationError as exc:
-            raise ProfileError(f"{source}: {_explain(str(exc))}") from None
+            raise ProfileError(f"{source}: {explain_validation(str(exc))}") from None
     problems = _check(profile)
     if problems:
         raise ProfileError("\n".join(f"{source}: `{key}`: {why}" for key, why in problems))
