@@ -138,20 +138,30 @@ def _period_fields(counts: PeriodCounts, formula: str) -> dict[str, int | float 
     }
 
 
-def _serves(agent: AgentState, queue: str) -> bool:
-    return agent.queues is None or queue in agent.queues
+def _staffing(state: BoardState) -> tuple[list[int], dict[str, list[int]]]:
+    """[staffed, available] of the agents serving every queue (no `queues` list), and per
+    queue of those that list it: one pass over the agents, not one per queue."""
+    everywhere = [0, 0]
+    listed: dict[str, list[int]] = {}
+    for agent in state.agents.values():
+        if agent.state is None or agent.state == "logged_out":
+            continue
+        available = 1 if agent.state == "available" else 0
+        for counts in ([everywhere] if agent.queues is None
+                       else [listed.setdefault(q, [0, 0]) for q in set(agent.queues)]):  # fmt: skip
+            counts[0] += 1
+            counts[1] += available
+    return everywhere, listed
 
 
-def _queue_snapshot(state: BoardState, queue: QueueState) -> QueueSnapshot:
+def _queue_snapshot(state: BoardState, queue: QueueState,
+                    staffing: tuple[list[int], dict[str, list[int]]]) -> QueueSnapshot:  # fmt: skip
     formula = state.config.service_level.formula
     as_of = state.as_of
     oldest = min(queue.waiting.values()) if queue.waiting else None
-    staffed = available = 0
-    for agent in state.agents.values():
-        if agent.state is not None and agent.state != "logged_out" and _serves(agent, queue.name):
-            staffed += 1
-            if agent.state == "available":
-                available += 1
+    everywhere, listed = staffing
+    own = listed.get(queue.name, [0, 0])
+    staffed, available = everywhere[0] + own[0], everywhere[1] + own[1]
     return QueueSnapshot(
         queue=queue.name,
         kind=queue.rules.kind,
@@ -228,6 +238,7 @@ def build_snapshot(state: BoardState) -> Snapshot:
     staffed = sum(count for name, count in by_state.items() if name != "logged_out")
     day = state.day
     started = state.as_of > 0
+    staffing = _staffing(state)
     return Snapshot(
         snapshot_version=SNAPSHOT_VERSION,
         site_name=config.board.site_name,
@@ -245,7 +256,8 @@ def build_snapshot(state: BoardState) -> Snapshot:
             RejectedEntry(reason=r.reason, field=r.field, detail=r.detail, entry_id=r.entry_id)
             for r in state.recent_rejections
         ],
-        queues=[_queue_snapshot(state, state.queues[name]) for name in sorted(state.queues)],
+        queues=[_queue_snapshot(state, state.queues[name], staffing)
+                for name in sorted(state.queues)],
         agents=[_agent_snapshot(state, state.agents[name]) for name in sorted(state.agents)],
         floor=Floor(
             staffed=staffed,
