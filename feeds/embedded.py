@@ -53,6 +53,7 @@ class EmbeddedServer:
 
     def __init__(self, port: int | None = None, binary: str | None = None) -> None:
         self.binary = binary or server_binary()
+        self.requested_port = port  # None: a free port, chosen again on each attempt
         self.port = port
         self.process: subprocess.Popen[bytes] | None = None
         self._dir: tempfile.TemporaryDirectory[str] | None = None
@@ -64,7 +65,7 @@ class EmbeddedServer:
     def start(self, timeout_s: float = 10.0) -> str:
         self._dir = tempfile.TemporaryDirectory(prefix="wallboard-redis-")
         for _attempt in range(5):
-            port = self.port or free_port()
+            port = self.requested_port or free_port()
             args = [
                 self.binary, "--port", str(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", self._dir.name,
