@@ -172,10 +172,15 @@ class WallboardApp(App[None]):
         self._push_page(snap)
         screen = self.screen
         if isinstance(screen, DrillScreen):
-            state = self.source.state
-            offset = self.config.tz.utcoffset(datetime.fromtimestamp(self.now_ms / 1000))
-            screen.show(snap, waiting_contacts(state, screen.queue),
-                        int(offset.total_seconds() * 1000) if offset else 0)  # fmt: skip
+            self._fill_drill(screen)
+
+    def _fill_drill(self, screen: DrillScreen) -> None:
+        snap = self.snapshot
+        if snap is None:
+            return
+        offset = self.config.tz.utcoffset(datetime.fromtimestamp(self.now_ms / 1000))
+        screen.show(snap, waiting_contacts(self.source.state, screen.queue),
+                    int(offset.total_seconds() * 1000) if offset else 0)  # fmt: skip
 
     def _status_now(self) -> FeedStatus:
         status = self.status
@@ -275,10 +280,9 @@ class WallboardApp(App[None]):
         self.drill(event.key)
 
     def drill(self, queue: str) -> None:
-        screen = DrillScreen(queue, self.config)
-        self.push_screen(screen)
-        self._last_key = ()  # the new screen needs a snapshot even if nothing changed
-        self.call_after_refresh(self.tick)
+        # The screen fills itself from the current snapshot as it mounts (no waiting for the
+        # next tick: a screenshot or a person sees it complete at once).
+        self.push_screen(DrillScreen(queue, self.config, fill=self._fill_drill))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

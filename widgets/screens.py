@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -91,10 +92,12 @@ class DrillScreen(Screen[None]):
         Binding("tab", "focus_next", "Switch list", show=False),
     ]
 
-    def __init__(self, queue: str, config: Config) -> None:
+    def __init__(self, queue: str, config: Config,
+                 fill: Callable[[DrillScreen], None] | None = None) -> None:  # fmt: skip
         super().__init__()
         self.queue = queue
         self.config = config
+        self._fill = fill
         self.contacts = ContactList()
         self.agents = AgentPanel(config.agent_load, id="drill-agents")
         self.agents.filter = AgentFilter(queue=queue)
@@ -107,6 +110,10 @@ class DrillScreen(Screen[None]):
             yield self.contacts
             yield self.agents
         yield Footer()
+
+    def on_mount(self) -> None:
+        if self._fill is not None:
+            self._fill(self)
 
     def show(self, snap: Snapshot, waiting: list[WaitingContact], utc_offset_ms: int) -> None:
         q = next((q for q in snap.queues if q.queue == self.queue), None)
