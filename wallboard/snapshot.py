@@ -50,6 +50,13 @@ class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     window: WindowPeriod
     agents_staffed: int
     agents_available: int
+    # Erlang C on the window's arrival rate and AHT (docs/staffing.md); None without data.
+    required_agents: int | None = None
+    staffed_gap: int | None = None  # required minus available; > 0: short of agents
+    offered_per_hour: float | None = None
+    erlang_service_level: float | None = None
+    erlang_asa_s: float | None = None
+    erlang_occupancy: float | None = None
 
 
 class AgentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,6 +105,58 @@ class RejectedEntry(msgspec.Struct, frozen=True, kw_only=True):
     entry_id: str | None
 
 
+class AlertSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """One alert of the business day (active or cleared). `id` is stable: every board that
+    folds the same events, and a later replay, gives the same alert the same id."""
+
+    id: str
+    rule: str
+    severity: str  # warn | critical (the current level; `peak_severity` the worst so far)
+    peak_severity: str
+    subject: str  # "queue:<name>", "agent:<id>" or "board"
+    subject_kind: str  # queue | agent | board
+    subject_id: str | None
+    value: float  # the measured value when last evaluated
+    limit: float  # the level it is judged against (the current severity's raise level)
+    message: str
+    raised_at: str
+    raised_at_ms: int
+    acked_by: str | None
+    acked_at: str | None
+    cleared_at: str | None
+    cleared_at_ms: int | None
+
+
+class CalleeSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    agent: str
+    name: str | None
+    status: str  # called | accepted | declined | logged_in | no_answer
+    responded_at: str | None
+    logged_in_at: str | None
+
+
+class CalloutSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """A confirmed reserve callout (a `reserve.callout` control event) and its callees."""
+
+    id: str
+    queue: str
+    by: str | None
+    called_at: str
+    called_at_ms: int
+    agents: list[CalleeSnapshot]
+    overdue: bool  # some callee neither answered nor logged in within the timeout
+    active: bool
+
+
+class CalloutRecommendation(msgspec.Struct, frozen=True, kw_only=True):
+    """What the board suggests calling in, with the reason in numbers."""
+
+    queue: str
+    agents_needed: int
+    agents: list[str]  # reserve agent ids, best match first
+    reason: str
+
+
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     snapshot_version: int
     site_name: str
@@ -115,6 +174,9 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     agents: list[AgentSnapshot]
     floor: Floor
     bots: Bots
+    alerts: list[AlertSnapshot] = msgspec.field(default_factory=list)
+    callouts: list[CalloutSnapshot] = msgspec.field(default_factory=list)
+    callout_recommendations: list[CalloutRecommendation] = msgspec.field(default_factory=list)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
