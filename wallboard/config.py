@@ -112,7 +112,7 @@ class Config(_Section, dict=True):
     queues: dict[str, QueueSection] = msgspec.field(default_factory=dict)
     display: DisplaySection = msgspec.field(default_factory=DisplaySection)
     feed: FeedSection = msgspec.field(default_factory=FeedSection)
-    ingest: dict[str, str | int | float] = msgspec.field(default_factory=dict)  # feeds/ingest_config
+    ingest: dict[str, str | int | float] = msgspec.field(default_factory=dict)  # ingest_config
 
     @cached_property
     def tz(self) -> ZoneInfo:
