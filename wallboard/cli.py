@@ -138,3 +138,7 @@ main.add_command(simulate)
 from wallboard.cli_demo import demo  # noqa: E402
 
 main.add_command(demo)
+
+from wallboard.cli_staffing import staffing  # noqa: E402
+
+main.add_command(staffing)
