@@ -142,3 +142,7 @@ main.add_command(demo)
 from wallboard.cli_staffing import staffing  # noqa: E402
 
 main.add_command(staffing)
+
+from wallboard.cli_ingest import ingest  # noqa: E402
+
+main.add_command(ingest)

@@ -1,0 +1,41 @@
+"""Tokens file and constant-time token check; the rate limiter's bucket arithmetic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feeds.ingest_auth import TokenCheck, TokenFileError, load_tokens
+from feeds.ingest_limit import RateLimiter
+
+TOKEN = "tok-alpha-0123456789"
+OTHER = "tok-beta-9876543210x"
+
+
+def test_tokens_file(tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
+    path.write_text(f"# producers\n{TOKEN}  # the CRM\n\n   {OTHER}\n")
+    tokens = load_tokens(path)
+    assert tokens == (TOKEN, OTHER)
+    check = TokenCheck(tokens)
+    assert check.identify(f"Bearer {OTHER}") == 1
+    assert check.identify(f"bearer  {TOKEN}") == 0
+    assert check.identify(None) is None
+    path.write_text("# nothing here\n")
+    with pytest.raises(TokenFileError, match="no tokens"):
+        load_tokens(path)
+    path.write_text("short\n")
+    with pytest.raises(TokenFileError, match=":1: a token must have at least 16"):
+        load_tokens(path)
+
+
+def test_token_bucket() -> None:
+    limiter = RateLimiter(rate_per_s=4.0, burst=2)
+    assert limiter.wait_s(0, 10.0) == 0 and limiter.wait_s(0, 10.0) == 0
+    assert limiter.wait_s(0, 10.0) == pytest.approx(0.25)  # empty: 1/4 s to the next one
+    assert limiter.wait_s(0, 10.125) == pytest.approx(0.125)  # half refilled
+    assert limiter.wait_s(0, 10.25) == 0
+    assert limiter.wait_s(1, 10.25) == 0  # another token: its own bucket
+    # A long pause refills to the burst, never beyond it.
+    assert [limiter.wait_s(0, 100.0) for _ in range(3)] == [0, 0, pytest.approx(0.25)]
