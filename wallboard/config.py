@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from wallboard.config_alerts import AlertsSection, ReserveSection, StaffingSection
+from wallboard.config_webhooks import WebhookSection, check_webhooks
+
 Formula = Literal["exclude_short_abandons", "answered", "offered", "abandons_within_positive"]
 QueueKind = Literal["realtime", "ticket"]
 
@@ -112,6 +115,10 @@ class Config(_Section, dict=True):
     queues: dict[str, QueueSection] = msgspec.field(default_factory=dict)
     display: DisplaySection = msgspec.field(default_factory=DisplaySection)
     feed: FeedSection = msgspec.field(default_factory=FeedSection)
+    webhooks: list[WebhookSection] = msgspec.field(default_factory=list)
+    alerts: AlertsSection = msgspec.field(default_factory=AlertsSection)
+    staffing: StaffingSection = msgspec.field(default_factory=StaffingSection)
+    reserve: ReserveSection = msgspec.field(default_factory=ReserveSection)
     ingest: dict[str, str | int | float] = msgspec.field(default_factory=dict)  # ingest_config
 
     @cached_property
@@ -215,6 +222,8 @@ def _check(config: Config) -> list[tuple[str, str]]:
         problems.append(("agent_load.shops_warn", "must be between 1 and agent_load.shops_max"))
     problems += _check_display(config.display)
     problems += _check_feed(config.feed)
+    problems += check_webhooks(config.webhooks)
+    problems += _check_alerts(config)
     for name, text in config.shifts.items():
         try:
             parse_shift(text)
@@ -262,6 +271,29 @@ def _check_feed(feed: FeedSection) -> list[tuple[str, str]]:
         problems.append(("feed.id_skew_s", "must not be negative"))
     if feed.check_interval_s <= 0:
         problems.append(("feed.check_interval_s", "must be positive"))
+    return problems
+
+
+def _check_alerts(config: Config) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    for name in AlertsSection.__struct_fields__:
+        rule = getattr(config.alerts, name)
+        if not hasattr(rule, "warn"):
+            continue
+        for key in ("raise_after_s", "clear_after_s"):
+            if (getattr(rule, key) or 0) < 0:
+                problems.append((f"alerts.{name}.{key}", "must not be negative"))
+        if rule.warn is not None and rule.critical is not None and rule.critical < rule.warn:
+            problems.append((f"alerts.{name}.critical", f"must not be below alerts.{name}.warn"))
+        if rule.warn is not None and rule.clear is not None and rule.clear > rule.warn:
+            problems.append((f"alerts.{name}.clear", f"must not be above alerts.{name}.warn"))
+    occupancy = config.staffing.max_occupancy
+    if occupancy is not None and not 0 < occupancy <= 1:
+        problems.append(("staffing.max_occupancy", "must be a fraction in (0, 1]"))
+    reserve = config.reserve
+    for key in ("response_timeout_s", "login_timeout_s", "sl_below_for_s"):
+        if getattr(reserve, key) <= 0:
+            problems.append((f"reserve.{key}", "must be positive"))
     return problems
 
 

@@ -32,6 +32,11 @@ TRANSFERRED: Final = "contact.transferred"
 MESSAGE: Final = "contact.message"
 BOT_RESOLVED: Final = "bot.resolved"
 AGENT_STATE: Final = "agent.state"
+# Control-stream events (supervisor actions and reserve-pool traffic, docs/events.md).
+ALERT_ACK: Final = "alert.ack"
+CALLOUT: Final = "reserve.callout"
+CALLOUT_RESPONSE: Final = "reserve.response"
+RESPONSES: Final = frozenset({"accepted", "declined"})
 
 # Required fields per type, beyond `type` and a readable time.
 REQUIRED: Final[dict[str, tuple[str, ...]]] = {
@@ -43,6 +48,9 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     MESSAGE: ("contact",),
     BOT_RESOLVED: (),
     AGENT_STATE: ("agent", "state"),
+    ALERT_ACK: ("alert", "by"),
+    CALLOUT: ("callout", "queue", "agents"),
+    CALLOUT_RESPONSE: ("callout", "agent", "response"),
 }
 EVENT_TYPES: Final = frozenset(REQUIRED)
 
@@ -61,7 +69,7 @@ REASONS: Final = (
 STRING_FIELDS: Final = (
     "type", "ts", "v", "id", "_id", "contact", "queue", "channel", "shop", "agent", "via",
     "outcome", "value", "rating", "to_queue", "state", "reason", "name", "team", "level",
-    "shops", "queues", "pool",
+    "shops", "queues", "pool", "alert", "by", "callout", "agents", "response",
 )  # fmt: skip
 _NUMERIC_OK: Final = frozenset({"ts", "value", "rating", "v"})
 
@@ -92,6 +100,11 @@ class Event(msgspec.Struct, frozen=True, gc=False):
     shops: tuple[str, ...] | None = None
     queues: tuple[str, ...] | None = None
     pool: str | None = None
+    alert: str | None = None
+    by: str | None = None
+    callout: str | None = None
+    agents: tuple[str, ...] | None = None
+    response: str | None = None
     key: str | None = None  # the producer's idempotency key (`id`)
     entry_id: str | None = None  # stream entry ID (or `_id` in a file)
 
@@ -183,6 +196,13 @@ def decode(fields: object, entry_id: str | None = None) -> Event | Rejection:
     pool = values.get("pool")
     if pool is not None and pool not in POOLS:
         return Rejection("bad_value", "pool", f"unknown pool {pool!r}", entry_id, ts)
+    response = values.get("response")
+    if response is not None and response not in RESPONSES:
+        return Rejection("bad_value", "response", f"unknown response {response!r}", entry_id, ts)
+    agents_text = values.get("agents")
+    agents = None if agents_text is None else _comma_list(agents_text)
+    if kind == CALLOUT and not agents:
+        return Rejection("missing_field", "agents", f"{kind} needs agents", entry_id, ts)
 
     value: float | None = None
     value_text = values.get("value")
@@ -224,6 +244,11 @@ def decode(fields: object, entry_id: str | None = None) -> Event | Rejection:
         shops=None if shops_text is None else _comma_list(shops_text),
         queues=None if queues_text is None else _comma_list(queues_text),
         pool=pool,
+        alert=values.get("alert"),
+        by=values.get("by"),
+        callout=values.get("callout"),
+        agents=agents,
+        response=response,
         key=values.get("id") or None,
         entry_id=entry_id,
     )
@@ -233,7 +258,8 @@ def encode_fields(event: Event) -> dict[str, str]:
     """The flat string fields of an event, as a producer would XADD them (no entry ID)."""
     out: dict[str, str] = {"type": event.type, "ts": str(event.ts)}
     for name in ("contact", "queue", "channel", "shop", "agent", "via", "outcome", "to_queue",
-                 "state", "reason", "name", "team", "level", "pool"):  # fmt: skip
+                 "state", "reason", "name", "team", "level", "pool", "alert", "by", "callout",
+                 "response"):  # fmt: skip
         text = getattr(event, name)
         if text is not None:
             out[name] = text
@@ -245,6 +271,8 @@ def encode_fields(event: Event) -> dict[str, str]:
         out["shops"] = ",".join(event.shops)
     if event.queues is not None:
         out["queues"] = ",".join(event.queues)
+    if event.agents is not None:
+        out["agents"] = ",".join(event.agents)
     if event.key is not None:
         out["id"] = event.key
     return out

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from wallboard import events as ev
+from wallboard.alerts import AlertEngine
 from wallboard.businessday import BusinessCalendar, BusinessDay
 from wallboard.config import Config, QueueRules
 from wallboard.events import Event, Rejection
@@ -26,10 +27,16 @@ from wallboard.metrics import (
     TimeRing,
 )
 from wallboard.ordering import EntryGate, KeyMemory
+from wallboard.reserve import CalloutBook
 
 HOUR_MS: Final = 3_600_000
 RECENT_REJECTIONS: Final = 20
 _NEVER: Final = 1 << 62
+SECOND_MS: Final = 1000
+MINUTE_MS: Final = 60_000
+# After a quiet gap longer than this, alert rules are evaluated every second for its first
+# part and again for its last minute only (a board idle overnight does not replay the night).
+MAX_GAP_EVALUATIONS: Final = 900
 
 WAITING: Final = 0
 HANDLING: Final = 1
@@ -141,6 +148,11 @@ class BoardState:
         self._future_limit = _NEVER  # clock + max_future once advance() gave a clock
         self._day_start = _NEVER  # the business day's bounds, cached for the hot path
         self._day_end = 0
+        self.alerts = AlertEngine(config)
+        self.reserve = CalloutBook(config)
+        self.dirty_agents: set[str] = set()  # touched since the last alert evaluation
+        self._next_eval = 0  # the next whole second the alert rules are evaluated at
+        self._next_agents_eval = 0  # the next minute every agent's rules are evaluated at
         for name in config.queues:
             self._queue(name)
         self._handlers: dict[str, Callable[[Event], None]] = {
@@ -152,6 +164,9 @@ class BoardState:
             ev.MESSAGE: self._message,
             ev.BOT_RESOLVED: self._bot_resolved,
             ev.AGENT_STATE: self._agent_state,
+            ev.ALERT_ACK: self._alert_ack,
+            ev.CALLOUT: self._callout,
+            ev.CALLOUT_RESPONSE: self._callout_response,
         }
 
     @property
@@ -179,6 +194,8 @@ class BoardState:
             self.events_duplicate += 1
             return False
         if ts > self.as_of:
+            if ts > self._next_eval:
+                self._evaluate_before(ts)
             self.as_of = ts
             if ts >= self._day_end:
                 self._start_day(self.calendar.day_of(ts))
@@ -215,6 +232,8 @@ class BoardState:
     # ---- time ---------------------------------------------------------------------------
 
     def _move_to(self, ts: int) -> None:
+        if ts >= self._next_eval:
+            self._evaluate_before(ts + 1)
         self.as_of = ts
         if ts >= self._day_end:
             self._start_day(self.calendar.day_of(ts))
@@ -228,8 +247,45 @@ class BoardState:
         self._day_end = day.end_ms
         for agent in self.agents.values():
             agent.reset_day(day)
+        self.alerts.start_day(day.date)
+        self.reserve.start_day(day.start_ms)
         self.bot_resolved_today = 0
         self.escalated_today = 0
+
+    def _evaluate_before(self, limit: int) -> None:
+        """Evaluate the alert rules at every whole second before `limit` not yet evaluated,
+        each on the state as it stood then (everything folded up to that second)."""
+        at = self._next_eval
+        if at == 0:  # the first event: nothing to judge before it
+            self._next_eval = -(-limit // SECOND_MS) * SECOND_MS
+            return
+        last = (limit - 1) // SECOND_MS * SECOND_MS
+        if (last - at) // SECOND_MS > MAX_GAP_EVALUATIONS:
+            self._evaluate_range(at, at + MAX_GAP_EVALUATIONS * SECOND_MS)
+            at = max(at, last - MINUTE_MS)
+        self._evaluate_range(at, last)
+        self._next_eval = last + SECOND_MS
+
+    def _evaluate_range(self, first: int, last: int) -> None:
+        alerts = self.alerts
+        for at in range(first, last + 1, SECOND_MS):
+            if at > self.as_of:
+                self.as_of = at
+                if at >= self._day_end:
+                    self._start_day(self.calendar.day_of(at))
+            day_start = self._day_start
+            for queue in self.queues.values():
+                queue.ledger.settle(day_start, at)
+            alerts.evaluate_queues(self, at)
+            if at >= self._next_agents_eval:
+                alerts.evaluate_agents(self, self.agents.values(), at)
+                self._next_agents_eval = at - at % MINUTE_MS + MINUTE_MS
+                self.dirty_agents.clear()
+            elif self.dirty_agents:
+                agents = self.agents
+                alerts.evaluate_agents(self, [agents[a] for a in self.dirty_agents], at,
+                                       projections=False)
+                self.dirty_agents.clear()
 
     def _in_today(self, ts: int) -> bool:
         return ts >= self._day_start
@@ -282,6 +338,7 @@ class BoardState:
         if ts >= self._day_start:
             agent.handled_today += 1
         agent.answers.add(ts)
+        self.dirty_agents.add(agent_id)
 
     # ---- event handlers -----------------------------------------------------------------
 
@@ -381,6 +438,7 @@ class BoardState:
         agent_id = contact.agent if contact is not None and contact.agent else event.agent
         if agent_id is not None:
             self._agent(agent_id).messages.add(event.ts)
+            self.dirty_agents.add(agent_id)
 
     def _bot_resolved(self, event: Event) -> None:
         if self._in_today(event.ts):
@@ -407,3 +465,16 @@ class BoardState:
             agent.queues = event.queues or None
         if state != "logged_out" and agent.first_login is None and self._in_today(ts):
             agent.first_login = ts
+        self.dirty_agents.add(agent.agent)
+        self.reserve.agent_state(agent.agent, state, ts)
+
+    def _alert_ack(self, event: Event) -> None:
+        self.alerts.ack(event.alert, event.by, event.ts)  # type: ignore[arg-type]
+
+    def _callout(self, event: Event) -> None:
+        self.reserve.call(event.callout, event.queue, event.agents, event.by,  # type: ignore[arg-type]
+                          event.ts)
+
+    def _callout_response(self, event: Event) -> None:
+        self.reserve.respond(event.callout, event.agent, event.response,  # type: ignore[arg-type]
+                             event.ts)

@@ -10,8 +10,9 @@ from typing import Final
 import msgspec
 
 from wallboard.events import AGENT_STATES
-from wallboard.fold import HOUR_MS, AgentState, BoardState, QueueState
+from wallboard.fold import AgentState, BoardState, QueueState
 from wallboard.metrics import PeriodCounts
+from wallboard.projection import agent_shift, projected_today
 from wallboard.timeutil import format_local
 
 SNAPSHOT_VERSION: Final = 1
@@ -253,10 +254,7 @@ def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
             else "over" if handled > load.daily_high else "healthy")  # fmt: skip
     last_hour = agent.answers.count(as_of)
     messages = agent.messages.count(as_of)
-    shift = None
-    if state.day is not None and agent.first_login is not None:
-        shift = state.calendar.shift_for_login(state.day, agent.first_login)
-    hours_left = 0.0 if shift is None else max(0, shift.end_ms - as_of) / HOUR_MS
+    shift = agent_shift(state, agent)
     shops = len(agent.shops)
     tz = config.tz
     return AgentSnapshot(
@@ -269,7 +267,7 @@ def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
         time_in_state_s=None if agent.state is None else max(0, as_of - agent.state_since) / 1000,
         handled_today=handled,
         load_band=band,
-        projected_today=handled + last_hour * hours_left,
+        projected_today=projected_today(state, agent, shift, last_hour),
         shift=None if shift is None else shift.name,
         shift_end=None if shift is None else format_local(shift.end_ms, tz),
         handled_last_hour=last_hour,

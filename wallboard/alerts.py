@@ -1,0 +1,310 @@
+"""Alert rules with hysteresis and a raised -> acknowledged -> cleared lifecycle (docs/alerts.md).
+
+Pure and deterministic: the fold calls `evaluate_*` at every whole second of its time (queues)
+and for the agents an event touched (all agents once a minute), so the same events give the
+same alerts, with the same ids, on every board and in every replay. Ids count raises per rule,
+subject and business day ("sl_window/queue:pre_sales/2026-11-11/2"): robust to a board that
+evaluated a second later than another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Final, NamedTuple
+
+from wallboard.config import Config
+from wallboard.config_alerts import AlertRuleSection
+
+if TYPE_CHECKING:
+    from wallboard.fold import AgentState, BoardState, QueueState
+
+WARN: Final = "warn"
+CRITICAL: Final = "critical"
+
+
+class RuleDefaults(NamedTuple):
+    subject_kind: str  # queue | agent | board
+    warn: float
+    critical: float
+    clear: float
+    raise_after_s: float = 0.0
+    clear_after_s: float = 30.0
+    min_contacts: int = 0
+
+
+def rule_defaults(config: Config) -> dict[str, RuleDefaults]:
+    """Every rule's default levels: `value > level` raises, `value <= clear` clears."""
+    load = config.agent_load
+    high = float(load.daily_high)
+    messages = float(load.hourly_messages_max)
+    return {
+        # contacts waiting longer than the queue's SL threshold (realtime queues)
+        "contact_over_threshold": RuleDefaults("queue", 0, 4, 0, clear_after_s=10),
+        # tickets waiting past the ticket queue's threshold (30 minutes by default)
+        "ticket_over_threshold": RuleDefaults("queue", 0, 9, 0, clear_after_s=10),
+        # window service level below target: the value is the gap (target - SL)
+        "sl_window": RuleDefaults("queue", 0.0, 0.10, -0.02, clear_after_s=60, min_contacts=10),
+        "longest_wait": RuleDefaults("queue", 60, 120, 45),  # seconds, realtime queues
+        "queue_depth": RuleDefaults("queue", 20, 50, 15),  # contacts waiting
+        "abandon_rate": RuleDefaults("queue", 0.05, 0.10, 0.04, clear_after_s=60,
+                                     min_contacts=10),
+        "agent_over_daily_high": RuleDefaults("agent", high, round(high * 1.25), high),
+        "agent_projected_over": RuleDefaults("agent", high, round(high * 1.25), high - 5,
+                                             raise_after_s=300, clear_after_s=300),
+        "agent_messages": RuleDefaults("agent", messages, round(messages * 1.25),
+                                       round(messages * 0.95)),
+        "agent_shops": RuleDefaults("agent", load.shops_max, load.shops_max + 2, load.shops_max,
+                                    clear_after_s=0),
+        "feed_stale": RuleDefaults("board", 0, 30, 0, clear_after_s=5),  # seconds stale
+    }
+
+
+class Rule(NamedTuple):
+    name: str
+    subject_kind: str
+    warn: float
+    critical: float
+    clear: float
+    raise_after_ms: int
+    clear_after_ms: int
+    min_contacts: int
+
+
+def resolve_rules(config: Config) -> dict[str, Rule]:
+    """The enabled rules, config overriding the defaults key by key."""
+    rules: dict[str, Rule] = {}
+    for name, base in rule_defaults(config).items():
+        section: AlertRuleSection = getattr(config.alerts, name)
+        if not section.enabled:
+            continue
+
+        def pick(value: float | None, default: float) -> float:
+            return default if value is None else value
+
+        rules[name] = Rule(
+            name, base.subject_kind,
+            pick(section.warn, base.warn), pick(section.critical, base.critical),
+            pick(section.clear, base.clear),
+            round(pick(section.raise_after_s, base.raise_after_s) * 1000),
+            round(pick(section.clear_after_s, base.clear_after_s) * 1000),
+            int(pick(section.min_contacts, base.min_contacts)),
+        )  # fmt: skip
+    return rules
+
+
+class AlertRecord:
+    """One alert; mutable while active, kept in the day's history after it clears."""
+
+    __slots__ = ("acked_at", "acked_by", "cleared_at", "id", "limit", "peak", "raised_at",
+                 "rule", "severity", "subject_id", "subject_kind", "value")  # fmt: skip
+
+    def __init__(self, alert_id: str, rule: Rule, subject_id: str | None, severity: str,
+                 value: float, at: int) -> None:  # fmt: skip
+        self.id = alert_id
+        self.rule = rule.name
+        self.subject_kind = rule.subject_kind
+        self.subject_id = subject_id
+        self.severity = severity
+        self.peak = severity
+        self.value = value
+        self.limit = rule.critical if severity == CRITICAL else rule.warn
+        self.raised_at = at
+        self.acked_by: str | None = None
+        self.acked_at: int | None = None
+        self.cleared_at: int | None = None
+
+    @property
+    def subject(self) -> str:
+        return "board" if self.subject_id is None else f"{self.subject_kind}:{self.subject_id}"
+
+
+class _Track:
+    """Hysteresis state of one rule on one subject."""
+
+    __slots__ = ("calm_since", "clear_since", "pending_since", "record")
+
+    def __init__(self) -> None:
+        self.pending_since: int | None = None
+        self.clear_since: int | None = None
+        self.calm_since: int | None = None
+        self.record: AlertRecord | None = None
+
+
+class AlertEngine:
+    def __init__(self, config: Config) -> None:
+        self.rules = resolve_rules(config)
+        self.day: str = ""
+        # rule -> subject -> hysteresis state; only subjects above a level or with an alert
+        self.tracks: dict[str, dict[str | None, _Track]] = {name: {} for name in self.rules}
+        self.history: list[AlertRecord] = []  # the business day's alerts, in raise order
+        self.by_id: dict[str, AlertRecord] = {}
+        self.raises: dict[tuple[str, str | None], int] = {}  # per business day
+        self.early_acks: dict[str, tuple[str, int]] = {}  # acks read before their alert
+        self.new_critical = 0  # raises and escalations to critical so far (the bell counts)
+        self._queue_rules = [r for r in self.rules.values() if r.subject_kind == "queue"]
+        self._agent_rules = [r for r in self.rules.values() if r.subject_kind == "agent"]
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def start_day(self, day: str) -> None:
+        """A new business day: the history keeps only what is still active; ids restart."""
+        self.day = day
+        self.history = [r for r in self.history if r.cleared_at is None]
+        self.by_id = {r.id: r for r in self.history}
+        self.raises = {}
+
+    def active(self) -> list[AlertRecord]:
+        return [r for r in self.history if r.cleared_at is None]
+
+    def ack(self, alert_id: str, by: str, at: int) -> None:
+        record = self.by_id.get(alert_id)
+        if record is None:
+            if len(self.early_acks) < 10_000:
+                self.early_acks[alert_id] = (by, at)
+            return
+        if record.acked_by is None:
+            record.acked_by = by
+            record.acked_at = at
+
+    def observe(self, rule: Rule, subject_id: str | None, value: float | None, now: int) -> None:
+        """One evaluation of `rule` on a subject. None: no judgement possible (too few
+        contacts): counts as healthy for clearing and never raises."""
+        tracks = self.tracks[rule.name]
+        track = tracks.get(subject_id)
+        if track is None:
+            if value is None or value <= rule.warn:
+                return  # the common case: healthy and nothing pending
+            track = tracks[subject_id] = _Track()
+        level = (None if value is None or value <= rule.warn
+                 else CRITICAL if value > rule.critical else WARN)  # fmt: skip
+        record = track.record
+        if record is None:
+            if level is None:
+                del tracks[subject_id]
+                return
+            if track.pending_since is None:
+                track.pending_since = now
+            if now - track.pending_since >= rule.raise_after_ms:
+                self._raise(track, rule, subject_id, level, value, now)  # type: ignore[arg-type]
+            return
+        if value is not None:
+            record.value = value
+        if level == CRITICAL:
+            track.calm_since = None
+            if record.severity != CRITICAL:
+                record.severity = record.peak = CRITICAL
+                record.limit = rule.critical
+                record.acked_by = record.acked_at = None  # a worse state needs a new ack
+                self.new_critical += 1
+        elif record.severity == CRITICAL:
+            if track.calm_since is None:
+                track.calm_since = now
+            if now - track.calm_since >= rule.clear_after_ms:
+                record.severity = WARN
+                record.limit = rule.warn
+                track.calm_since = None
+        if value is None or value <= rule.clear:
+            if track.clear_since is None:
+                track.clear_since = now
+            if now - track.clear_since >= rule.clear_after_ms:
+                record.cleared_at = now
+                del tracks[subject_id]
+        else:
+            track.clear_since = None
+
+    def _raise(self, track: _Track, rule: Rule, subject_id: str | None, level: str,
+               value: float, now: int) -> None:  # fmt: skip
+        key = (rule.name, subject_id)
+        count = self.raises.get(key, 0) + 1
+        self.raises[key] = count
+        subject = "board" if subject_id is None else f"{rule.subject_kind}:{subject_id}"
+        record = AlertRecord(f"{rule.name}/{subject}/{self.day}/{count}", rule, subject_id,
+                             level, value, now)  # fmt: skip
+        track.record = record
+        track.pending_since = None
+        self.history.append(record)
+        self.by_id[record.id] = record
+        if level == CRITICAL:
+            self.new_critical += 1
+        early = self.early_acks.pop(record.id, None)
+        if early is not None:
+            record.acked_by, record.acked_at = early
+
+    # ---- rules --------------------------------------------------------------------------
+
+    def evaluate_queues(self, state: BoardState, now: int) -> None:
+        formula = state.config.service_level.formula
+        for queue in state.queues.values():
+            ticket = queue.rules.kind == "ticket"
+            for rule in self._queue_rules:
+                value = _queue_value(rule.name, queue, ticket, formula, rule.min_contacts, now)
+                self.observe(rule, queue.name, value, now)  # fmt: skip
+
+    def evaluate_agents(self, state: BoardState, agents: Iterable[AgentState], now: int,
+                        projections: bool = True) -> None:  # fmt: skip
+        """The agent rules; projections (slow-moving, and the costly part) only when asked:
+        the fold asks once a minute for every agent, each second only for touched ones."""
+        from wallboard.projection import (  # projection imports fold, fold imports us
+            agent_shift,
+            projected_today,
+        )
+
+        high = state.config.agent_load.daily_high
+        observe = self.observe
+        for rule in self._agent_rules:
+            name = rule.name
+            if name == "agent_projected_over" and not projections:
+                continue
+            tracks, warn = self.tracks[name], rule.warn
+            for agent in agents:
+                value: float
+                if name == "agent_over_daily_high":
+                    value = agent.handled_today
+                elif name == "agent_messages":
+                    value = agent.messages.count(now)
+                else:
+                    logged_in = agent.state is not None and agent.state != "logged_out"
+                    if name == "agent_shops":
+                        value = len(agent.shops) if logged_in else 0
+                    elif not logged_in or agent.handled_today > high:
+                        value = 0.0  # not working, or already over: the other rule speaks
+                    else:
+                        shift = agent_shift(state, agent)
+                        value = projected_today(state, agent, shift, agent.answers.count(now))
+                if value > warn or agent.agent in tracks:
+                    observe(rule, agent.agent, value, now)
+
+    def evaluate_feed(self, stale_s: float, now: int) -> None:
+        rule = self.rules.get("feed_stale")
+        if rule is not None:
+            self.observe(rule, None, stale_s, now)
+
+
+def _queue_value(name: str, queue: QueueState, ticket: bool, formula: str, min_contacts: int,
+                 now: int) -> float | None:  # fmt: skip
+    waiting = queue.waiting
+    if name in {"contact_over_threshold", "ticket_over_threshold"}:
+        if ticket != (name == "ticket_over_threshold") or not waiting:
+            return 0
+        # Contacts enter `waiting` in fold order, which is event-time order for a snapshot or
+        # replay: count from the oldest and stop at the first one inside the threshold.
+        cut = now - queue.threshold_ms
+        count = 0
+        for since in waiting.values():
+            if since >= cut:
+                break
+            count += 1
+        return count
+    if name == "queue_depth":
+        return len(waiting)
+    if name == "longest_wait":
+        if ticket or not waiting:
+            return 0
+        return max(0, now - next(iter(waiting.values()))) / 1000  # the oldest (fold order)
+    window = queue.window
+    if window.answered + window.abandoned < max(min_contacts, 1):
+        return None
+    if name == "sl_window":
+        level = window.service_level(formula)  # type: ignore[arg-type]
+        return None if level is None else queue.rules.target - level
+    return window.abandon_rate()  # abandon_rate
