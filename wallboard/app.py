@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input
 
 from wallboard.app_history import TrendHistory
-from wallboard.app_source import BoardSource, Clock
+from wallboard.app_source import BoardSource, Clock, ControlSink, SnapshotSource
 from wallboard.config import Config
 from wallboard.drilldown import waiting_contacts
 from wallboard.feedstatus import FeedStatus
@@ -70,8 +70,14 @@ class WallboardApp(App[None]):
     status: var[FeedStatus] = var(FeedStatus(), init=False)
 
     def __init__(self, source: BoardSource, config: Config, clock: Clock, *,
-                 kiosk: bool = False, page: str | None = None) -> None:  # fmt: skip
+                 kiosk: bool = False, page: str | None = None, role: str = "supervisor",
+                 user: str | None = None, control: ControlSink | None = None) -> None:  # fmt: skip
         super().__init__()
+        if role not in ("viewer", "supervisor"):
+            raise ValueError(f"unknown role {role!r}: viewer or supervisor")
+        self.role = role  # a viewer is read only: actions are refused with a notice
+        self.user = user  # signs control events (`by`)
+        self.control = control
         if page is not None and page not in PAGES:
             raise ValueError(f"unknown page {page!r}: one of {', '.join(PAGES)}")
         self.source = source
@@ -146,6 +152,11 @@ class WallboardApp(App[None]):
 
     def tick(self) -> None:
         now = self.clock()
+        if isinstance(self.source, SnapshotSource):
+            ready = self.source.latest_snapshot()
+            if ready is not None:  # an aggregator folded it: draw it as it is
+                self._draw_ready(ready, now)
+                return
         state = self.source.state  # may be replaced by the feed on a rebuild: read it each time
         status = self.source.status
         # Nothing new and the same second on the clock: the screen would not change, and a
@@ -157,6 +168,17 @@ class WallboardApp(App[None]):
         self._last_key = key
         state.advance(now)
         snap = build_snapshot(state)
+        self.now_ms = now
+        with self.batch_update():
+            self.status = status
+            self.snapshot = snap
+
+    def _draw_ready(self, snap: Snapshot, now: int) -> None:
+        status = self.source.status
+        key = (id(snap), now // 1000, status)
+        if key == self._last_key:
+            return
+        self._last_key = key
         self.now_ms = now
         with self.batch_update():
             self.status = status
@@ -287,6 +309,20 @@ class WallboardApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    # ---- supervisor actions ---------------------------------------------------------------
+
+    async def send_control(self, fields: dict[str, str]) -> str | None:
+        """Send a supervisor action (alert.ack, reserve.callout) to the control stream, signed
+        with `user`; a viewer, or a board without a control sink, is refused with a notice."""
+        if self.role != "supervisor":
+            self.notify("This view is read only: only a supervisor can do that.",
+                        title="Not allowed", severity="warning")  # fmt: skip
+            return None
+        if self.control is None:
+            self.notify("This board has no control stream.", severity="warning")
+            return None
+        return await self.control.send({**fields, "by": self.user or "?"})
 
     # ---- command palette ------------------------------------------------------------------
 

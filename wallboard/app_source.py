@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from wallboard.config import Config
 from wallboard.feedstatus import FeedStatus
 from wallboard.fold import BoardState
 from wallboard.ingest import RawEntry, ingest
+from wallboard.snapshot import Snapshot
 
 Clock = Callable[[], int]
 
@@ -33,6 +34,22 @@ class BoardSource(Protocol):
     async def run(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class ControlSink(Protocol):
+    """Where supervisor actions go (feeds.control.RedisControlSink: the control stream)."""
+
+    async def send(self, fields: dict[str, str]) -> str:
+        """Append one control event; its stream entry ID."""
+        ...
+
+
+@runtime_checkable
+class SnapshotSource(Protocol):
+    """A source that hands the app ready snapshots (feeds.snapshot_feed: an aggregator's):
+    while it has one, the app draws it as it is instead of folding `state`."""
+
+    def latest_snapshot(self) -> Snapshot | None: ...
 
 
 class MemorySource:

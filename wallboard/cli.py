@@ -78,7 +78,8 @@ def snapshot(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...]
         start = day.start_ms - round(config.board.carry_over_hours * HOUR_MS) - ID_MARGIN_MS
         try:
             client = connect(redis_url)
-            fold_until(state, read_streams(client, list(streams) or config.streams, start), at)
+            keys = config.with_control(list(streams))
+            fold_until(state, read_streams(client, keys, start), at)
         except RedisUnavailable as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(3)
@@ -116,10 +117,19 @@ main.add_command(simulate)
 @click.option("--kiosk", is_flag=True, help="Big screen: pages rotate, no keyboard needed.")
 @click.option("--page", type=click.Choice(["overview", "queues", "agents", "trends"]),
               help="Show only this page (kiosk: pinned instead of rotating).")
+@click.option("--from-snapshots", is_flag=True,
+              help="Draw the snapshots `wallboard aggregate` publishes instead of folding.")
+@click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots",
+              show_default=True, metavar="KEY", help="With --from-snapshots: the stream read.")
 def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kiosk: bool,
-          page: str | None) -> None:  # fmt: skip
+          page: str | None, from_snapshots: bool, snapshot_key: str) -> None:  # fmt: skip
     """The live wallboard: follow the event stream(s) and draw the floor."""
     config = _load_config(config_path)
+    if from_snapshots:
+        from wallboard.cli_serve import run_snapshot_board
+
+        run_snapshot_board(redis_url, snapshot_key, config, kiosk=kiosk, page=page)
+        return
     try:
         from feeds.live import LiveFeed
     except ImportError as exc:
@@ -127,7 +137,7 @@ def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kio
     from wallboard.app import WallboardApp
     from wallboard.app_source import wall_clock
 
-    feed = LiveFeed(redis_url, list(streams) or config.streams, config, clock=wall_clock)
+    feed = LiveFeed(redis_url, config.with_control(list(streams)), config, clock=wall_clock)
     WallboardApp(feed, config, wall_clock, kiosk=kiosk, page=page).run()
 
 
@@ -138,6 +148,14 @@ main.add_command(simulate)
 from wallboard.cli_demo import demo  # noqa: E402
 
 main.add_command(demo)
+
+from wallboard.cli_aggregate import aggregate  # noqa: E402
+
+main.add_command(aggregate)
+
+from wallboard.cli_serve import serve  # noqa: E402
+
+main.add_command(serve)
 
 from wallboard.cli_staffing import staffing  # noqa: E402
 

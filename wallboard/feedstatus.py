@@ -21,3 +21,4 @@ class FeedStatus(msgspec.Struct, frozen=True, kw_only=True):
     lag_s: float | None = None  # now - the newest event's own time
     notice: str | None = None  # e.g. a gap (stream trimmed) or a reset, shown until cleared
     error: str | None = None  # the last connection error, while not connected
+    via: str | None = None  # the aggregator a snapshot-following board draws from

@@ -39,6 +39,8 @@ def feed_line(status: FeedStatus, now_ms: int, tz: ZoneInfo) -> Content:
         detail = f" connected · {status.events_per_s:.0f} ev/s"
         if status.lag_s is not None:
             detail += f" · lag {status.lag_s:.1f}s"
+        if status.via is not None:
+            detail += f" · via {clean(status.via, 40)}"
         if age is not None and age >= 10:
             detail += f" · quiet, {age_text}"
     elif state == "stale":

@@ -1,0 +1,56 @@
+"""`wallboard aggregate`: fold once, publish snapshots for any number of boards (docs/remote.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import click
+
+from wallboard.config import ConfigError, load_config
+
+
+@click.command()
+@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+              default="redis://127.0.0.1:6379/0", show_default=True,
+              help="Redis to follow and publish to (env WALLBOARD_REDIS_URL).")
+@click.option("--stream", "streams", multiple=True, metavar="KEY",
+              help="Event stream key; repeat for several. Default from config: wallboard:events.")
+@click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots",
+              show_default=True, metavar="KEY", help="Stream the snapshots are published to.")
+@click.option("--rate", "rate_hz", type=click.FloatRange(min=0.1, max=20), default=2.0,
+              show_default=True, help="Snapshots published per second.")
+@click.option("--maxlen", type=click.IntRange(min=1), default=120, show_default=True,
+              help="Trim the snapshot stream to about this many entries (MAXLEN ~).")
+@click.option("--id", "aggregator_id", metavar="NAME",
+              help="This aggregator's name in the stream (default: host-pid).")
+@click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
+              type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
+def aggregate(redis_url: str, streams: tuple[str, ...], snapshot_key: str, rate_hz: float,
+              maxlen: int, aggregator_id: str | None, config_path: str | None) -> None:  # fmt: skip
+    """Fold the event stream(s) once and publish the board's snapshots to a snapshot stream."""
+    from feeds.aggregator import Aggregator
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    aggregator = Aggregator(redis_url, list(streams) or config.streams, config,
+                            snapshot_key=snapshot_key, rate_hz=rate_hz, maxlen=maxlen,
+                            aggregator_id=aggregator_id)  # fmt: skip
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, task.cancel)
+        logging.getLogger("wallboard.aggregate").info(
+            "aggregator %s publishing to %s at %.1f Hz", aggregator.id, snapshot_key, rate_hz)
+        with contextlib.suppress(asyncio.CancelledError):
+            await aggregator.run()
+
+    asyncio.run(run())

@@ -1,0 +1,180 @@
+"""`wallboard serve ssh` and `wallboard serve web`: boards for remote viewers (docs/remote.md).
+
+Both run one board process per viewer: the hidden `wallboard serve session` command, which
+draws the aggregator's snapshots (or folds the raw stream with --fold) with the viewer's role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wallboard.config import Config, ConfigError, load_config
+
+PAGES = click.Choice(["overview", "queues", "agents", "trends"])
+
+
+def _config(path: str | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def run_snapshot_board(redis_url: str, snapshot_key: str, config: Config, *, kiosk: bool,
+                       page: str | None, fold_streams: list[str] | None = None,
+                       role: str = "supervisor", user: str | None = None,
+                       control: Any = None) -> None:  # fmt: skip
+    """The board app over the snapshot stream (or, with `fold_streams`, the raw events)."""
+    from wallboard.app import WallboardApp
+    from wallboard.app_source import BoardSource, wall_clock
+
+    source: BoardSource
+    if fold_streams:
+        from feeds.live import LiveFeed
+
+        source = LiveFeed(redis_url, fold_streams, config, clock=wall_clock)
+    else:
+        from feeds.snapshot_feed import SnapshotFeed
+
+        source = SnapshotFeed(redis_url, config, key=snapshot_key, clock=wall_clock)
+    if control is None:
+        from feeds.control import RedisControlSink
+
+        control = RedisControlSink(_async_client(redis_url))
+    WallboardApp(source, config, wall_clock, kiosk=kiosk, page=page, role=role, user=user,
+                 control=control).run()  # fmt: skip
+
+
+def _async_client(url: str) -> Any:
+    import redis.asyncio as aioredis
+
+    return aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
+                                   socket_connect_timeout=5, client_name="wallboard-control")
+
+
+@click.group()
+def serve() -> None:
+    """Serve boards to remote viewers: over SSH, or in a browser."""
+
+
+def _die_with_parent() -> None:
+    """A board whose server is gone (even killed) must not live on: Linux PR_SET_PDEATHSIG."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+    parent = os.environ.get("WALLBOARD_PARENT_PID")
+    if parent and parent.isdigit() and os.getppid() != int(parent):
+        raise SystemExit(1)  # the server died before the line above took effect
+
+
+@serve.command("session", hidden=True)
+@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL",
+              default="redis://127.0.0.1:6379/0")
+@click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots")
+@click.option("--fold", is_flag=True, help="Fold the raw stream instead of reading snapshots.")
+@click.option("--stream", "streams", multiple=True)
+@click.option("--config", "config_path", envvar="WALLBOARD_CONFIG")
+@click.option("--role", type=click.Choice(["viewer", "supervisor"]), default="viewer")
+@click.option("--user", envvar="WALLBOARD_USER", default=None)
+@click.option("--via", type=click.Choice(["ssh", "web"]), default="ssh")
+@click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kiosk", is_flag=True)
+@click.option("--page", type=PAGES)
+def session(redis_url: str, snapshot_key: str, fold: bool, streams: tuple[str, ...],
+            config_path: str | None, role: str, user: str | None, via: str,
+            audit_log: Path | None, kiosk: bool, page: str | None) -> None:  # fmt: skip
+    """One remote viewer's board (started by `serve ssh` / `serve web`)."""
+    _die_with_parent()
+    config = _config(config_path)
+    from feeds.audit import AuditedControlSink
+    from feeds.control import RedisControlSink
+
+    control = AuditedControlSink(
+        RedisControlSink(_async_client(redis_url)), audit_log, user=user or "?", role=role,
+        via=via, key=os.environ.get("WALLBOARD_AUDIT_KEY"),
+        peer=os.environ.get("WALLBOARD_AUDIT_PEER"))  # fmt: skip
+    run_snapshot_board(redis_url, snapshot_key, config, kiosk=kiosk, page=page,
+                       fold_streams=(list(streams) or config.streams) if fold else None,
+                       role=role, user=user, control=control)  # fmt: skip
+
+
+@serve.command("ssh")
+@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+              default="redis://127.0.0.1:6379/0", show_default=True,
+              help="Redis with the snapshot and control streams (env WALLBOARD_REDIS_URL).")
+@click.option("--host", default="0.0.0.0", show_default=True, metavar="ADDR",
+              help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=2222, show_default=True)
+@click.option("--host-key", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              metavar="PATH", help="Server host key; generated here (ed25519) if missing.")
+@click.option("--viewer-keys", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="authorized_keys file: these keys may watch (read only).")
+@click.option("--supervisor-keys", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="PATH", help="authorized_keys file: these keys may also ack and call out.")
+@click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Append one JSON line per supervisor action here.")
+@click.option("--max-sessions", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--idle-timeout", type=click.FloatRange(min=0), default=0, show_default=True,
+              metavar="SECONDS", help="Close a session after this long without a key (0: never).")
+@click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots",
+              show_default=True, metavar="KEY")
+@click.option("--fold", is_flag=True,
+              help="Each session folds the raw event stream itself (no aggregator needed).")
+@click.option("--stream", "streams", multiple=True, metavar="KEY",
+              help="With --fold: event stream key(s).")
+@click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
+              type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
+def ssh(redis_url: str, host: str, port: int, host_key: Path, viewer_keys: Path | None,
+        supervisor_keys: Path | None, audit_log: Path | None, max_sessions: int,
+        idle_timeout: float, snapshot_key: str, fold: bool, streams: tuple[str, ...],
+        config_path: str | None) -> None:  # fmt: skip
+    """An SSH server: each session gets its own board, sized to the client's terminal."""
+    from feeds.ssh_keys import KeyRoles
+    from feeds.ssh_server import SshSettings, serve_forever
+
+    _config(config_path)  # a bad config fails here, not in every session
+    try:
+        keys = KeyRoles(viewer_keys, supervisor_keys)
+        keys.check()
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    env = {"WALLBOARD_REDIS_URL": redis_url}  # in the environment: never in `ps` output
+    if config_path:
+        env["WALLBOARD_CONFIG"] = str(Path(config_path).resolve())
+    args = ["--snapshot-stream", snapshot_key, "--via", "ssh"]
+    if fold:
+        args.append("--fold")
+        for stream in streams:
+            args += ["--stream", stream]
+    audit = None if audit_log is None else audit_log.resolve()
+    settings = SshSettings(host=host, port=port, host_key=host_key, keys=keys,
+                           session_env=env, session_args=args, max_sessions=max_sessions,
+                           idle_timeout_s=idle_timeout, audit_log=audit)  # fmt: skip
+    _run_server(serve_forever(settings, ready=lambda p: click.echo(
+        f"wallboard SSH server listening on {host}:{p}", err=True)))
+
+
+def _run_server(main: Any) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await main
+
+    try:
+        asyncio.run(run())
+    except OSError as exc:  # the port is taken, the address is not ours
+        raise click.ClickException(str(exc)) from None
