@@ -114,7 +114,7 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
         stream = config.streams[0]
         sim = Simulator(chosen, start_ms=start, seed=seed, tz=config.tz, agents=agents)
         sink = RedisSink(client, stream, EntryIds(stream_top(client, stream)), follow_top=True)
-        control = ControlLink(client, "wallboard:control")
+        control = ControlLink(client, config.board.control_stream or "wallboard:control")
         wall0 = time.monotonic()
 
         def sim_clock() -> int:
@@ -130,7 +130,7 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
 
         simulator = threading.Thread(target=simulate, name="simulator", daemon=True)
         simulator.start()
-        feed = LiveFeed(redis_url, config.streams, config, clock=sim_clock)
+        feed = LiveFeed(redis_url, config.with_control([]), config, clock=sim_clock)
         app = WallboardApp(feed, config, sim_clock, kiosk=kiosk, page=page)
         app.run()
     finally:

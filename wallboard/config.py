@@ -22,6 +22,7 @@ Formula = Literal["exclude_short_abandons", "answered", "offered", "abandons_wit
 QueueKind = Literal["realtime", "ticket"]
 
 DEFAULT_STREAM: Final = "wallboard:events"
+DEFAULT_CONTROL_STREAM: Final = "wallboard:control"
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -39,6 +40,9 @@ class BoardSection(_Section):
     business_day_start: str = "04:00"
     window_minutes: int = 30
     stream: str | list[str] = DEFAULT_STREAM
+    # Acks, reserve callouts and responses; read with the events by every board, replay and
+    # snapshot so they all see the same actions. Empty: none.
+    control_stream: str = DEFAULT_CONTROL_STREAM
     # How far before the business day a reader goes to learn agent states and waiting contacts.
     carry_over_hours: float = 24.0
     # Idempotency keys (`id`, `_id`) are remembered this long (event time).
@@ -129,6 +133,12 @@ class Config(_Section, dict=True):
     def streams(self) -> list[str]:
         stream = self.board.stream
         return [stream] if isinstance(stream, str) else list(stream)
+
+    def with_control(self, streams: list[str]) -> list[str]:
+        """The event streams given (or configured) plus the control stream."""
+        keys = list(streams) or self.streams
+        control = self.board.control_stream
+        return [*keys, control] if control and control not in keys else keys
 
     @cached_property
     def day_start(self) -> tuple[int, int]:

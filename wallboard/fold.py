@@ -153,6 +153,7 @@ class BoardState:
         self.dirty_agents: set[str] = set()  # touched since the last alert evaluation
         self._next_eval = 0  # the next whole second the alert rules are evaluated at
         self._next_agents_eval = 0  # the next minute every agent's rules are evaluated at
+        self.first_event_ts = 0
         for name in config.queues:
             self._queue(name)
         self._handlers: dict[str, Callable[[Event], None]] = {
@@ -257,6 +258,7 @@ class BoardState:
         each on the state as it stood then (everything folded up to that second)."""
         at = self._next_eval
         if at == 0:  # the first event: nothing to judge before it
+            self.first_event_ts = limit
             self._next_eval = -(-limit // SECOND_MS) * SECOND_MS
             return
         last = (limit - 1) // SECOND_MS * SECOND_MS

@@ -5,14 +5,18 @@ The JSON keys are a public contract (docs/snapshot.md): add keys, never rename o
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
+from wallboard.alert_text import describe
+from wallboard.alerts import AlertRecord
+from wallboard.erlang import required_agents
 from wallboard.events import AGENT_STATES
 from wallboard.fold import AgentState, BoardState, QueueState
 from wallboard.metrics import PeriodCounts
 from wallboard.projection import agent_shift, projected_today
+from wallboard.reserve import Callout, agents_short, floor_short
 from wallboard.timeutil import format_local
 
 SNAPSHOT_VERSION: Final = 1
@@ -225,6 +229,7 @@ def _queue_snapshot(state: BoardState, queue: QueueState,
     everywhere, listed = staffing
     own = listed.get(queue.name, [0, 0])
     staffed, available = everywhere[0] + own[0], everywhere[1] + own[1]
+    erlang = _erlang(state, queue, available)
     return QueueSnapshot(
         queue=queue.name,
         kind=queue.rules.kind,
@@ -242,7 +247,28 @@ def _queue_snapshot(state: BoardState, queue: QueueState,
         ),
         agents_staffed=staffed,
         agents_available=available,
+        **erlang,
     )
+
+
+def _erlang(state: BoardState, queue: QueueState, available: int) -> dict[str, Any]:
+    """Erlang C on the window's arrival rate (over the part of the window the board has seen)
+    and AHT (the window's, else today's); docs/staffing.md."""
+    span_ms = min(state.window_ms, state.as_of - state.first_event_ts)
+    aht = queue.window.aht_s() or queue.today.aht_s()
+    if span_ms < 60_000 or aht is None:
+        return {}
+    per_hour = queue.window.offered * 3_600_000 / span_ms
+    staffing = required_agents(per_hour, aht, queue.rules.threshold_s, queue.rules.target,
+                               state.config.staffing.max_occupancy)  # fmt: skip
+    return {
+        "required_agents": staffing.required_agents,
+        "staffed_gap": staffing.required_agents - available,
+        "offered_per_hour": per_hour,
+        "erlang_service_level": staffing.service_level,
+        "erlang_asa_s": staffing.asa_s,
+        "erlang_occupancy": staffing.occupancy,
+    }
 
 
 def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
@@ -299,6 +325,9 @@ def build_snapshot(state: BoardState) -> Snapshot:
     day = state.day
     started = state.as_of > 0
     staffing = _staffing(state)
+    queues = [_queue_snapshot(state, state.queues[name], staffing)
+              for name in sorted(state.queues)]  # fmt: skip
+    agents = [_agent_snapshot(state, state.agents[name]) for name in sorted(state.agents)]
     return Snapshot(
         snapshot_version=SNAPSHOT_VERSION,
         site_name=config.board.site_name,
@@ -316,9 +345,8 @@ def build_snapshot(state: BoardState) -> Snapshot:
             RejectedEntry(reason=r.reason, field=r.field, detail=r.detail, entry_id=r.entry_id)
             for r in state.recent_rejections
         ],
-        queues=[_queue_snapshot(state, state.queues[name], staffing)
-                for name in sorted(state.queues)],
-        agents=[_agent_snapshot(state, state.agents[name]) for name in sorted(state.agents)],
+        queues=queues,
+        agents=agents,
         floor=Floor(
             staffed=staffed,
             available=by_state["available"],
@@ -331,7 +359,106 @@ def build_snapshot(state: BoardState) -> Snapshot:
             containment_today=_ratio(
                 state.bot_resolved_today, state.bot_resolved_today + state.escalated_today),
         ),
+        alerts=[_alert_snapshot(state, record) for record in state.alerts.history],
+        callouts=[_callout_snapshot(state, c) for c in state.reserve.callouts.values()],
+        callout_recommendations=_recommendations(state, queues, agents),
     )
+
+
+def _alert_snapshot(state: BoardState, record: AlertRecord) -> AlertSnapshot:
+    tz = state.config.tz
+    agent = state.agents.get(record.subject_id or "") if record.subject_kind == "agent" else None
+    return AlertSnapshot(
+        id=record.id,
+        rule=record.rule,
+        severity=record.severity,
+        peak_severity=record.peak,
+        subject=record.subject,
+        subject_kind=record.subject_kind,
+        subject_id=record.subject_id,
+        value=record.value,
+        limit=record.limit,
+        message=describe(record, agent.name if agent is not None else None),
+        raised_at=format_local(record.raised_at, tz),
+        raised_at_ms=record.raised_at,
+        acked_by=record.acked_by,
+        acked_at=None if record.acked_at is None else format_local(record.acked_at, tz),
+        cleared_at=None if record.cleared_at is None else format_local(record.cleared_at, tz),
+        cleared_at_ms=record.cleared_at,
+    )
+
+
+def _callout_snapshot(state: BoardState, callout: Callout) -> CalloutSnapshot:
+    tz = state.config.tz
+    book, now = state.reserve, state.as_of
+
+    def local(ms: int | None) -> str | None:
+        return None if ms is None else format_local(ms, tz)
+
+    return CalloutSnapshot(
+        id=callout.id,
+        queue=callout.queue,
+        by=callout.by,
+        called_at=format_local(callout.called_at, tz),
+        called_at_ms=callout.called_at,
+        agents=[
+            CalleeSnapshot(
+                agent=c.agent,
+                name=state.agents[c.agent].name if c.agent in state.agents else None,
+                status=callout.status_of(c, now, book.response_timeout_ms),
+                responded_at=local(c.responded_at),
+                logged_in_at=local(c.logged_in_at),
+            )
+            for c in callout.callees.values()
+        ],
+        overdue=callout.overdue(now, book.response_timeout_ms, book.login_timeout_ms),
+        active=callout.active(now, book.response_timeout_ms, book.login_timeout_ms),
+    )
+
+
+def _recommendations(state: BoardState, queues: list[QueueSnapshot],
+                     agents: list[AgentSnapshot]) -> list[CalloutRecommendation]:  # fmt: skip
+    """Callouts to suggest (docs/alerts.md): Erlang C's shortfall per queue; a window service
+    level below target for `reserve.sl_below_for_s`; the floor's projected load past the daily
+    high. Reserve agents are ranked per queue, and none is suggested twice."""
+    book, now = state.reserve, state.as_of
+    below_ms = round(state.config.reserve.sl_below_for_s * 1000)
+    sl_alerts = {r.subject_id: r for r in state.alerts.active() if r.rule == "sl_window"}
+    wanted: list[tuple[int, QueueSnapshot, str]] = []
+    for q in queues:
+        pending = book.pending_for(q.queue, now)
+        short = agents_short(q.required_agents, q.agents_available, pending)
+        if short > 0:
+            reason = (f"Erlang C needs {q.required_agents} agents for {q.offered_per_hour:.0f}"
+                      f"/h at AHT {q.window.aht_s or q.today.aht_s or 0:.0f}s "
+                      f"({q.sl_target:.0%} in {q.sl_threshold_s:g}s): {q.agents_available} "
+                      f"available, {pending} on the way")  # fmt: skip
+            wanted.append((short, q, reason))
+            continue
+        alert = sl_alerts.get(q.queue)
+        if alert is not None and now - alert.raised_at >= below_ms and pending == 0:
+            level = q.window.service_level
+            wanted.append((1, q, f"window service level {level or 0:.1%} below the "
+                                 f"{q.sl_target:.0%} target for "
+                                 f"{(now - alert.raised_at) // 60_000} min"))  # fmt: skip
+    load = state.config.agent_load
+    core = [a for a in agents if a.pool != "reserve" and a.state not in (None, "logged_out")]
+    projected = sum(a.projected_today for a in core)
+    short = floor_short(projected, len(core), load.daily_high)
+    if short > 0 and not wanted and queues:
+        busiest = max(queues, key=lambda q: (q.waiting, q.queue))
+        wanted.append((short, busiest, f"floor projected {projected / len(core):.0f} inquiries "
+                                       f"per agent, over {load.daily_high}"))  # fmt: skip
+    taken: set[str] = set()
+    out = []
+    for short, q, reason in sorted(wanted, key=lambda w: (-w[0], w[1].queue)):
+        ranked = [m.agent for m in book.rank(q.queue, state.agents, now) if m.agent not in taken]
+        chosen = ranked[:short]
+        taken.update(chosen)
+        note = f"; only {len(chosen)} reserve agents free" if len(chosen) < short else ""
+        out.append(CalloutRecommendation(queue=q.queue, agents_needed=short, agents=chosen,
+                                         reason=reason + note))  # fmt: skip
+    return out
 
 
 _encoder = msgspec.json.Encoder()

@@ -1,0 +1,26 @@
+"""One line per alert for people: what, where, how bad, against what level."""
+
+from __future__ import annotations
+
+from wallboard.alerts import AlertRecord
+
+_WHAT = {
+    "contact_over_threshold": "{v:.0f} waiting past the answer threshold",
+    "ticket_over_threshold": "{v:.0f} tickets waiting past their threshold",
+    "sl_window": "window service level {points:.1f} points below target",
+    "longest_wait": "longest wait {v:.0f}s (limit {limit:.0f}s)",
+    "queue_depth": "{v:.0f} waiting (limit {limit:.0f})",
+    "abandon_rate": "window abandon rate {v:.1%} (limit {limit:.1%})",
+    "agent_over_daily_high": "{v:.0f} inquiries today (over {limit:.0f})",
+    "agent_projected_over": "projected {v:.0f} inquiries by shift end (over {limit:.0f})",
+    "agent_messages": "{v:.0f} questions in the last hour (over {limit:.0f})",
+    "agent_shops": "logged into {v:.0f} shops (over {limit:.0f})",
+    "feed_stale": "feed stale for {v:.0f}s",
+}
+
+
+def describe(record: AlertRecord, name: str | None = None) -> str:
+    subject = record.subject_id if name is None else f"{record.subject_id} {name}"
+    template = _WHAT.get(record.rule, "{v:g}")
+    text = template.format(v=record.value, limit=record.limit, points=record.value * 100)
+    return text if subject is None else f"{subject}: {text}"
