@@ -1,0 +1,92 @@
+"""`[[webhooks]]` tables of the config: where alert and callout notifications go
+(feeds/webhooks.py sends them; docs/webhooks.md describes the requests)."""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+
+Severity = Literal["warn", "critical"]
+
+# Every kind of notification; a webhook's `events` picks some (empty: all).
+WEBHOOK_EVENTS: Final = (
+    "alert.raised",
+    "alert.escalated",
+    "alert.acknowledged",
+    "alert.cleared",
+    "callout.created",
+    "callout.callee",
+    "callout.overdue",
+)
+# Headers the notifier sets itself; a configured header must not replace them.
+RESERVED_HEADERS: Final = frozenset({
+    "content-type", "content-length", "host", "idempotency-key", "x-wallboard-event",
+    "x-wallboard-signature",
+})
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110 token)
+
+
+class WebhookSection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    url: str
+    name: str = ""  # shown on the board instead of the (redacted) URL
+    rules: list[str] = msgspec.field(default_factory=list)  # alert rules sent; empty: all
+    min_severity: Severity = "warn"
+    events: list[str] = msgspec.field(default_factory=list)  # WEBHOOK_EVENTS; empty: all
+    timeout_s: float = 5.0  # one request, connect to last byte
+    max_attempts: int = 5  # tries per notification before it is dropped
+    backoff_s: float = 1.0  # wait after the first failure, doubling per attempt
+    backoff_max_s: float = 60.0
+    queue_size: int = 1000  # notifications waiting; past this the oldest is dropped
+    secret: str = ""  # HMAC-SHA256 key for X-Wallboard-Signature
+    secret_env: str = ""  # or: the environment variable that holds the key
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+def check_webhooks(webhooks: list[WebhookSection]) -> list[tuple[str, str]]:
+    """Range and format checks: (key, problem) pairs, keys like `webhooks[0].url`."""
+    problems: list[tuple[str, str]] = []
+    for index, hook in enumerate(webhooks):
+        key = f"webhooks[{index}]"
+        problems += [(f"{key}.{name}", problem) for name, problem in _check_one(hook)]
+    return problems
+
+
+def _check_one(hook: WebhookSection) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    try:
+        parts = urlsplit(hook.url)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError as exc:
+        problems.append(("url", f"not a valid URL: {exc}"))
+    else:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append(("url", "must be an http:// or https:// URL with a host"))
+    if not 0 < hook.timeout_s <= 300:
+        problems.append(("timeout_s", "must be in (0, 300] seconds"))
+    if not 1 <= hook.max_attempts <= 100:
+        problems.append(("max_attempts", "must be between 1 and 100"))
+    if not 0 < hook.backoff_s <= hook.backoff_max_s:
+        problems.append(("backoff_s", "must be positive and <= backoff_max_s"))
+    if hook.backoff_max_s > 3600:
+        problems.append(("backoff_max_s", "must be at most 3600 seconds"))
+    if not 1 <= hook.queue_size <= 1_000_000:
+        problems.append(("queue_size", "must be between 1 and 1000000"))
+    unknown = [event for event in hook.events if event not in WEBHOOK_EVENTS]
+    if unknown:
+        problems.append(("events", f"unknown {', '.join(map(repr, unknown))}; "
+                                   f"known: {', '.join(WEBHOOK_EVENTS)}"))  # fmt: skip
+    if any(not rule.strip() for rule in hook.rules):
+        problems.append(("rules", "rule names must not be empty"))
+    if hook.secret and hook.secret_env:
+        problems.append(("secret_env", "give either secret or secret_env, not both"))
+    for name, value in hook.headers.items():
+        if not _TOKEN.match(name):
+            problems.append((f"headers.{name}", "is not a valid header name"))
+        elif name.lower() in RESERVED_HEADERS:
+            problems.append((f"headers.{name}", "is set by wallboard and cannot be configured"))
+        if any((ord(char) < 32 and char != "\t") or ord(char) == 127 for char in value):
+            problems.append((f"headers.{name}", "must not contain control characters"))
+    return problems
