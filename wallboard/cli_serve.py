@@ -178,3 +178,61 @@ def _run_server(main: Any) -> None:
         asyncio.run(run())
     except OSError as exc:  # the port is taken, the address is not ours
         raise click.ClickException(str(exc)) from None
+
+
+@serve.command("web")
+@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+              default="redis://127.0.0.1:6379/0", show_default=True,
+              help="Redis with the snapshot and control streams (env WALLBOARD_REDIS_URL).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDR",
+              help="Address to listen on; beyond loopback a --token is required.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--token", envvar="WALLBOARD_WEB_TOKEN", metavar="SECRET",
+              help="Required in the URL (?token=) or a header (env WALLBOARD_WEB_TOKEN).")
+@click.option("--max-sessions", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--kiosk/--no-kiosk", default=True, show_default=True,
+              help="Big-screen mode: rotating pages, high contrast.")
+@click.option("--page", type=PAGES, help="Show only this page.")
+@click.option("--role", type=click.Choice(["viewer", "supervisor"]), default="viewer",
+              show_default=True, help="What the browser may do.")
+@click.option("--user", default="web", show_default=True,
+              help="Who signs supervisor actions taken in the browser.")
+@click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Append one JSON line per supervisor action here.")
+@click.option("--reap-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              metavar="SECONDS", help="A closed tab's app: SIGTERM, then SIGKILL after this.")
+@click.option("--public-url", metavar="URL",
+              help="Base URL browsers use (behind a proxy); default: from the request.")
+@click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots",
+              show_default=True, metavar="KEY")
+@click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
+              type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
+def web(redis_url: str, host: str, port: int, token: str | None, max_sessions: int,
+        kiosk: bool, page: str | None, role: str, user: str, audit_log: Path | None,
+        reap_timeout: float, public_url: str | None, snapshot_key: str,
+        config_path: str | None) -> None:  # fmt: skip
+    """The board in a browser (textual-serve), one app per tab, token and session cap."""
+    import sys
+
+    from feeds.web_server import WebBoardServer, is_loopback, run_web
+
+    _config(config_path)
+    if not is_loopback(host) and not token:
+        raise click.UsageError(f"--host {host} is beyond loopback: give --token (or "
+                               "WALLBOARD_WEB_TOKEN) so that not anyone can watch")  # fmt: skip
+    argv = [sys.executable, "-m", "wallboard", "serve", "session", "--via", "web",
+            "--role", role, "--user", user, "--snapshot-stream", snapshot_key]  # fmt: skip
+    if kiosk:
+        argv.append("--kiosk")
+    if page:
+        argv += ["--page", page]
+    if audit_log is not None:
+        argv += ["--audit-log", str(audit_log.resolve())]
+    env = {"WALLBOARD_REDIS_URL": redis_url, "WALLBOARD_PARENT_PID": str(os.getpid())}
+    if config_path:
+        env["WALLBOARD_CONFIG"] = str(Path(config_path).resolve())
+    server = WebBoardServer(argv, env, host=host, port=port, token=token,
+                            max_sessions=max_sessions, reap_timeout_s=reap_timeout,
+                            public_url=public_url)  # fmt: skip
+    _run_server(run_web(server, ready=lambda p: click.echo(
+        f"wallboard web on http://{host}:{p}/" + ("?token=..." if token else ""), err=True)))
