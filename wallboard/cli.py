@@ -164,3 +164,7 @@ main.add_command(staffing)
 from wallboard.cli_ingest import ingest  # noqa: E402
 
 main.add_command(ingest)
+
+from wallboard.cli_asterisk import asterisk  # noqa: E402
+
+main.add_command(asterisk)

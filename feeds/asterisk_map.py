@@ -1,0 +1,289 @@
+"""queue_log events to wallboard events (docs/asterisk.md has the table and the sources).
+
+The mapper remembers what a line alone cannot say: which calls are in a queue or talking
+(so a CONNECT whose ENTERQUEUE was never seen synthesises the offer), which queues exist (a
+transfer to one is `contact.transferred`), each member's queues and pauses. That memory is
+part of the adapter's state file, so a restart resumes exactly.
+
+Every event made here passes wallboard.events.decode before it is written; an event the
+contract refuses makes its line a bad line, reported, never patched up.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import msgspec
+
+from feeds.asterisk_parse import QueueLogLine
+from wallboard.events import Rejection, decode
+
+CHANNEL: Final = "phone"
+_NONE: Final = frozenset({"", "NONE"})
+
+_ABANDONS: Final = {"ABANDON": 2, "EXITWITHTIMEOUT": 2, "EXITEMPTY": 2, "EXITWITHKEY": 3}
+_COMPLETES: Final = frozenset({"COMPLETECALLER", "COMPLETEAGENT"})
+_TRANSFERS: Final = frozenset({"TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"})
+
+
+class Call(msgspec.Struct):
+    queue: str
+    agent: str | None = None  # set once connected
+
+
+class Member(msgspec.Struct):
+    queues: list[str] = msgspec.field(default_factory=list)
+    paused: list[str] = msgspec.field(default_factory=list)  # queues paused in; "*" for all
+    reason: str | None = None
+    call: str | None = None  # the callid it is talking to
+    logged_in: bool = True
+
+
+class MapperState(msgspec.Struct):
+    calls: dict[str, Call] = msgspec.field(default_factory=dict)
+    members: dict[str, Member] = msgspec.field(default_factory=dict)
+    queues: list[str] = msgspec.field(default_factory=list)
+
+
+class BadLine(Exception):
+    """The line cannot be mapped; the message says why."""
+
+
+def _seconds(line: QueueLogLine, index: int, name: str) -> int | None:
+    text = line.datum(index)
+    if text == "":
+        return None  # an older version without this field
+    if not text.isdigit():
+        raise BadLine(f"{line.event} {name} (data{index + 1}) is not a number of seconds")
+    return int(text)
+
+
+class Mapper:
+    def __init__(self, state: MapperState | None = None,
+                 known_queues: tuple[str, ...] = ()) -> None:  # fmt: skip
+        self.state = state or MapperState()
+        self._queues = set(self.state.queues) | set(known_queues)
+        self.ignored: dict[str, int] = {}
+
+    def map(self, line: QueueLogLine, key: str) -> list[dict[str, str]]:
+        """The events of one line, each checked by decode(); [] when the line is ignored.
+        `key` (a hash of the line) makes the producer ids. Raises BadLine."""
+        handler = _HANDLERS.get(line.event)
+        if handler is None:  # RINGNOANSWER, DID, QUEUESTART, ...: nothing the board counts
+            self.ignored[line.event] = self.ignored.get(line.event, 0) + 1
+            return []
+        events = handler(self, line)
+        for fields in events:
+            if "id" not in fields:  # one event of each type per line at most
+                fields["id"] = f"ast-{key}-{fields['type'].rpartition('.')[2]}"
+            result = decode(fields)
+            if isinstance(result, Rejection):
+                raise BadLine(f"{line.event} gives an invalid {fields['type']}: {result.detail}")
+        return events
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _base(self, kind: str, line: QueueLogLine, ts: int | None = None) -> dict[str, str]:
+        return {"type": kind, "ts": str(line.ts if ts is None else ts)}
+
+    def _contact(self, line: QueueLogLine) -> str:
+        if line.callid in _NONE:
+            raise BadLine(f"{line.event} without a callid")
+        return line.callid
+
+    def _agent(self, line: QueueLogLine) -> str:
+        if line.agent in _NONE:
+            raise BadLine(f"{line.event} without a queue member")
+        return line.agent
+
+    def _know_queue(self, queue: str) -> None:
+        if queue not in _NONE and queue not in self._queues:
+            self._queues.add(queue)
+            self.state.queues.append(queue)
+
+    def _member(self, agent: str) -> Member:
+        member = self.state.members.get(agent)
+        if member is None:
+            member = self.state.members[agent] = Member()
+        return member
+
+    def _agent_state(self, line: QueueLogLine, agent: str) -> dict[str, str]:
+        member = self._member(agent)
+        fields = self._base("agent.state", line)
+        fields["agent"] = agent
+        if not member.logged_in:
+            fields["state"] = "logged_out"
+        elif member.paused:
+            fields["state"] = "break"
+            if member.reason:
+                fields["reason"] = member.reason
+        else:
+            fields["state"] = "busy" if member.call is not None else "available"
+        if member.queues:
+            fields["queues"] = ",".join(member.queues)
+        return fields
+
+    def _offer(self, line: QueueLogLine, contact: str, queue: str, ts: int) -> dict[str, str]:
+        self.state.calls[contact] = Call(queue)
+        self._know_queue(queue)
+        fields = self._base("contact.offered", line, ts)
+        # The same id for an ENTERQUEUE and an offer synthesised from the holdtime of a later
+        # line: reading the log again never writes the offer twice.
+        fields.update(contact=contact, queue=queue, channel=CHANNEL,
+                      id=f"ast-{contact}-{queue}-{ts // 1000}")
+        return fields
+
+    def _free_agent(self, line: QueueLogLine, agent: str | None) -> list[dict[str, str]]:
+        if agent is None or agent in _NONE:
+            return []
+        member = self._member(agent)
+        member.call = None
+        return [self._agent_state(line, agent)]
+
+    # ---- calls ----------------------------------------------------------------------------
+
+    def _enterqueue(self, line: QueueLogLine) -> list[dict[str, str]]:
+        if line.queue in _NONE:
+            raise BadLine("ENTERQUEUE without a queue name")
+        return [self._offer(line, self._contact(line), line.queue, line.ts)]
+
+    def _connect(self, line: QueueLogLine) -> list[dict[str, str]]:
+        contact, agent = self._contact(line), self._agent(line)
+        hold = _seconds(line, 0, "holdtime")
+        events: list[dict[str, str]] = []
+        call = self.state.calls.get(contact)
+        if call is None or call.queue != line.queue:
+            # The ENTERQUEUE is not in what was read (e.g. a rotated file): it happened
+            # holdtime seconds before the answer.
+            if hold is None:
+                raise BadLine("CONNECT of a call never offered, without a holdtime")
+            if line.queue in _NONE:
+                raise BadLine("CONNECT without a queue name")
+            events.append(self._offer(line, contact, line.queue, line.ts - hold * 1000))
+            call = self.state.calls[contact]
+        call.agent = agent
+        answered = self._base("contact.answered", line)
+        answered.update(contact=contact, agent=agent, queue=call.queue, channel=CHANNEL)
+        events.append(answered)
+        member = self._member(agent)
+        member.call = contact
+        member.logged_in = True
+        events.append(self._agent_state(line, agent))
+        return events
+
+    def _complete(self, line: QueueLogLine) -> list[dict[str, str]]:
+        contact = self._contact(line)
+        call = self.state.calls.pop(contact, None)
+        agent = line.agent if line.agent not in _NONE else (call.agent if call else None)
+        fields = self._base("contact.completed", line)
+        fields["contact"] = contact
+        if agent:
+            fields["agent"] = agent
+        return [fields, *self._free_agent(line, agent)]
+
+    def _abandon(self, line: QueueLogLine) -> list[dict[str, str]]:
+        contact = self._contact(line)
+        wait = _seconds(line, _ABANDONS[line.event], "waittime")
+        events: list[dict[str, str]] = []
+        call = self.state.calls.pop(contact, None)
+        if call is None and wait is not None and line.queue not in _NONE:
+            events.append(self._offer(line, contact, line.queue, line.ts - wait * 1000))
+            self.state.calls.pop(contact)
+        fields = self._base("contact.abandoned", line)
+        fields.update(contact=contact, queue=call.queue if call else line.queue)
+        events.append(fields)
+        return events
+
+    def _transfer(self, line: QueueLogLine) -> list[dict[str, str]]:
+        contact = self._contact(line)
+        call = self.state.calls.pop(contact, None)
+        agent = line.agent if line.agent not in _NONE else (call.agent if call else None)
+        # TRANSFER / BLINDTRANSFER: data1 is the extension dialled; ATTENDEDTRANSFER: data1
+        # is the method (BRIDGE, APP, LINK, THREEWAY) and data2 what it joined.
+        target = line.datum(1) if line.event == "ATTENDEDTRANSFER" else line.datum(0)
+        if target in self._queues:
+            fields = self._base("contact.transferred", line)
+            fields.update(contact=contact, to_queue=target, channel=CHANNEL)
+            self.state.calls[contact] = Call(target)
+        else:
+            fields = self._base("contact.completed", line)
+            fields["contact"] = contact
+            if agent:
+                fields["agent"] = agent
+        return [fields, *self._free_agent(line, agent)]
+
+    # ---- members --------------------------------------------------------------------------
+
+    def _login(self, line: QueueLogLine) -> list[dict[str, str]]:
+        agent = self._agent(line)
+        self._member(agent).logged_in = True
+        return [self._agent_state(line, agent)]
+
+    def _logoff(self, line: QueueLogLine) -> list[dict[str, str]]:
+        agent = self._agent(line)
+        member = self._member(agent)
+        member.logged_in = False
+        member.paused.clear()
+        member.reason = None
+        return [self._agent_state(line, agent)]
+
+    def _add_member(self, line: QueueLogLine) -> list[dict[str, str]]:
+        agent = self._agent(line)
+        member = self._member(agent)
+        member.logged_in = True
+        if line.queue not in _NONE and line.queue not in member.queues:
+            member.queues.append(line.queue)
+            self._know_queue(line.queue)
+        return [self._agent_state(line, agent)]
+
+    def _remove_member(self, line: QueueLogLine) -> list[dict[str, str]]:
+        agent = self._agent(line)
+        member = self._member(agent)
+        if line.queue in member.queues:
+            member.queues.remove(line.queue)
+        if line.queue in member.paused:
+            member.paused.remove(line.queue)
+        if not member.queues:
+            member.logged_in = False  # a member of no queue takes no calls
+        return [self._agent_state(line, agent)]
+
+    def _pause(self, line: QueueLogLine) -> list[dict[str, str]]:
+        agent = self._agent(line)
+        member = self._member(agent)
+        where = "*" if line.event == "PAUSEALL" or line.queue in _NONE else line.queue
+        if where not in member.paused:
+            member.paused.append(where)
+        member.reason = line.datum(0) or None  # the reason, in versions that log one
+        return [self._agent_state(line, agent)]
+
+    def _unpause(self, line: QueueLogLine) -> list[dict[str, str]]:
+        agent = self._agent(line)
+        member = self._member(agent)
+        if line.event == "UNPAUSEALL" or line.queue in _NONE:
+            member.paused.clear()
+        elif line.queue in member.paused:
+            member.paused.remove(line.queue)
+        else:
+            member.paused = [queue for queue in member.paused if queue != "*"]
+        if not member.paused:
+            member.reason = None
+        return [self._agent_state(line, agent)]
+
+
+_HANDLERS = {
+    "ENTERQUEUE": Mapper._enterqueue,
+    "CONNECT": Mapper._connect,
+    **dict.fromkeys(_COMPLETES, Mapper._complete),
+    **dict.fromkeys(_ABANDONS, Mapper._abandon),
+    **dict.fromkeys(_TRANSFERS, Mapper._transfer),
+    "AGENTLOGIN": Mapper._login,
+    "AGENTCALLBACKLOGIN": Mapper._login,
+    "AGENTLOGOFF": Mapper._logoff,
+    "AGENTCALLBACKLOGOFF": Mapper._logoff,
+    "ADDMEMBER": Mapper._add_member,
+    "REMOVEMEMBER": Mapper._remove_member,
+    "PAUSE": Mapper._pause,
+    "PAUSEALL": Mapper._pause,
+    "UNPAUSE": Mapper._unpause,
+    "UNPAUSEALL": Mapper._unpause,
+}
