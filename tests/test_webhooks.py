@@ -34,7 +34,7 @@ BASE = msgspec.structs.replace(build_snapshot(BoardState(Config())), site_name="
                                as_of="2026-11-11T10:00:00+08:00")  # fmt: skip
 
 
-def alert(*, id: str = "A1", rule: str = "sl_below_target", severity: str = "warn",
+def alert(*, id: str = "A1", rule: str = "sl_window", severity: str = "warn",
           peak: str | None = None, acked_by: str | None = None,
           cleared: bool = False) -> AlertSnapshot:  # fmt: skip
     return AlertSnapshot(
@@ -136,11 +136,11 @@ async def test_raise_ack_clear_delivered_with_keys(receiver: Receiver) -> None:
         assert raised["dedup_key"] == "A1:raised"
         assert raised["site"] == "Floor 3"
         assert raised["as_of"] == "2026-11-11T10:00:00+08:00"
-        assert raised["alert"]["id"] == "A1" and raised["alert"]["rule"] == "sl_below_target"
+        assert raised["alert"]["id"] == "A1" and raised["alert"]["rule"] == "sl_window"
         assert raised["alert"]["severity"] == "warn" and raised["alert"]["value"] == 0.62
         assert set(raised["alert"]) >= {"id", "rule", "severity", "subject", "raised_at",
                                         "acked_by", "cleared_at", "message"}
-        assert "WARN sl_below_target on queue:pre_sales" in raised["summary"]
+        assert "WARN sl_window on queue:pre_sales" in raised["summary"]
         headers = [h for h, _b in receiver.requests]
         assert [h["Idempotency-Key"] for h in headers] == ["A1:raised", "A1:acknowledged",
                                                            "A1:cleared"]
@@ -254,7 +254,7 @@ async def test_filters() -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    hooks = [hook(f"{base}/all"), hook(f"{base}/sl", rules=["sl_below_target"]),
+    hooks = [hook(f"{base}/all"), hook(f"{base}/sl", rules=["sl_window"]),
              hook(f"{base}/critical", min_severity="critical"),
              hook(f"{base}/clears", events=["alert.cleared"]),
              hook(f"{base}/callouts", events=["callout.created", "callout.callee"])]
@@ -344,7 +344,7 @@ def test_redact_url() -> None:
 def test_config_tables(tmp_path: Path) -> None:
     path = tmp_path / "board.toml"
     path.write_text('[[webhooks]]\nurl = "https://hooks.example.com/x"\nname = "ops chat"\n'
-                    'rules = ["sl_below_target"]\nmin_severity = "critical"\n'
+                    'rules = ["sl_window"]\nmin_severity = "critical"\n'
                     'events = ["alert.raised", "alert.cleared"]\nmax_attempts = 3\n'
                     '[webhooks.headers]\nAuthorization = "Bearer t"\n', encoding="utf-8")
     config = load_config(path)
@@ -366,6 +366,8 @@ def test_config_tables(tmp_path: Path) -> None:
      ('url = "http://a"\nqueue_size = 0', "`webhooks[0].queue_size`"),
      ('url = "http://a"\nevents = ["alert.raised", "nope"]', "`webhooks[0].events`: unknown"),
      ('url = "http://a"\nmin_severity = "info"', "`webhooks[0].min_severity`"),
+     ('url = "http://a"\nrules = ["sl_window", "sl_below"]',
+      "`webhooks[0].rules`: unknown 'sl_below'; known: contact_over_threshold,"),
      ('url = "http://a"\nsecret = "a"\nsecret_env = "B"', "`webhooks[0].secret_env`"),
      ('url = "http://a"\nheaders = { "Idempotency-Key" = "x" }',
       "`webhooks[0].headers.Idempotency-Key`: is set by wallboard"),

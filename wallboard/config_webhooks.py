@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from wallboard.config_alerts import AlertRuleSection, AlertsSection
+
 Severity = Literal["warn", "critical"]
 
 # Every kind of notification; a webhook's `events` picks some (empty: all).
@@ -26,6 +28,9 @@ RESERVED_HEADERS: Final = frozenset({
     "content-type", "content-length", "host", "idempotency-key", "x-wallboard-event",
     "x-wallboard-signature",
 })
+# The alert rule names (`rule` of an alert): the [alerts.NAME] tables.
+ALERT_RULES: Final = tuple(name for name in AlertsSection.__struct_fields__
+                           if isinstance(getattr(AlertsSection(), name), AlertRuleSection))
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110 token)
 
 
@@ -78,8 +83,10 @@ def _check_one(hook: WebhookSection) -> list[tuple[str, str]]:
     if unknown:
         problems.append(("events", f"unknown {', '.join(map(repr, unknown))}; "
                                    f"known: {', '.join(WEBHOOK_EVENTS)}"))  # fmt: skip
-    if any(not rule.strip() for rule in hook.rules):
-        problems.append(("rules", "rule names must not be empty"))
+    unknown_rules = [rule for rule in hook.rules if rule not in ALERT_RULES]
+    if unknown_rules:
+        problems.append(("rules", f"unknown {', '.join(map(repr, unknown_rules))}; "
+                                  f"known: {', '.join(ALERT_RULES)}"))  # fmt: skip
     if hook.secret and hook.secret_env:
         problems.append(("secret_env", "give either secret or secret_env, not both"))
     for name, value in hook.headers.items():
