@@ -48,7 +48,8 @@ class Page:
         reply = await asyncio.wait_for(future, 30)
         if "error" in reply:
             raise RuntimeError(f"{method}: {reply['error']}")
-        return reply.get("result", {})
+        result: dict[str, Any] = reply.get("result", {})
+        return result
 
     def received(self) -> bytes:
         return b"".join(self.frames)
