@@ -50,7 +50,10 @@ async def test_header_and_tiles_show_the_scenario(tmp_path: Path) -> None:
         # after_sales: w5 has waited 120 s = 4 x 30 s >= the critical 3 x threshold.
         assert "CRIT ■" in str(tiles["after_sales"].title.render())
         assert "1 (bad_timestamp 1)" in str(app.alerts.render())
-        assert "alert rules not configured" in str(app.alerts.render())
+        box = str(app.alerts.render())
+        # a01 answered 125 today (> 120); after_sales' w5 waited 120 s (> the 60 s limit).
+        assert "a01 Li Na: 125 inquiries today (over 120)" in box
+        assert "after_sales: longest wait 120s (limit 60s)" in box
 
 
 async def test_agents_sorted_by_load_then_other_keys(tmp_path: Path) -> None:

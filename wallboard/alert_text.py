@@ -22,5 +22,7 @@ _WHAT = {
 def describe(record: AlertRecord, name: str | None = None) -> str:
     subject = record.subject_id if name is None else f"{record.subject_id} {name}"
     template = _WHAT.get(record.rule, "{v:g}")
-    text = template.format(v=record.value, limit=record.limit, points=record.value * 100)
+    # A cleared alert tells how bad it got; an active one how bad it is now.
+    value = record.worst if record.cleared_at is not None else record.value
+    text = template.format(v=value, limit=record.limit, points=value * 100)
     return text if subject is None else f"{subject}: {text}"

@@ -39,9 +39,10 @@ def rule_defaults(config: Config) -> dict[str, RuleDefaults]:
     messages = float(load.hourly_messages_max)
     return {
         # contacts waiting longer than the queue's SL threshold (realtime queues)
-        "contact_over_threshold": RuleDefaults("queue", 0, 4, 0, clear_after_s=10),
+        "contact_over_threshold": RuleDefaults("queue", 0, 4, 0, raise_after_s=15,
+                                               clear_after_s=30),
         # tickets waiting past the ticket queue's threshold (30 minutes by default)
-        "ticket_over_threshold": RuleDefaults("queue", 0, 9, 0, clear_after_s=10),
+        "ticket_over_threshold": RuleDefaults("queue", 0, 9, 0, clear_after_s=30),
         # window service level below target: the value is the gap (target - SL)
         "sl_window": RuleDefaults("queue", 0.0, 0.10, -0.02, clear_after_s=60, min_contacts=10),
         "longest_wait": RuleDefaults("queue", 60, 120, 45),  # seconds, realtime queues
@@ -96,7 +97,7 @@ class AlertRecord:
     """One alert; mutable while active, kept in the day's history after it clears."""
 
     __slots__ = ("acked_at", "acked_by", "cleared_at", "id", "limit", "peak", "raised_at",
-                 "rule", "severity", "subject_id", "subject_kind", "value")  # fmt: skip
+                 "rule", "severity", "subject_id", "subject_kind", "value", "worst")  # fmt: skip
 
     def __init__(self, alert_id: str, rule: Rule, subject_id: str | None, severity: str,
                  value: float, at: int) -> None:  # fmt: skip
@@ -107,6 +108,7 @@ class AlertRecord:
         self.severity = severity
         self.peak = severity
         self.value = value
+        self.worst = value  # every rule is "higher is worse"
         self.limit = rule.critical if severity == CRITICAL else rule.warn
         self.raised_at = at
         self.acked_by: str | None = None
@@ -189,6 +191,7 @@ class AlertEngine:
             return
         if value is not None:
             record.value = value
+            record.worst = max(record.worst, value)
         if level == CRITICAL:
             track.calm_since = None
             if record.severity != CRITICAL:

@@ -31,14 +31,23 @@ from wallboard.sanitize import clean
 from wallboard.snapshot import Snapshot, build_snapshot
 from widgets.agent_rows import SORT_NAMES, AgentFilter
 from widgets.agents import AgentPanel
-from widgets.floor import AlertsBox, FloorSummary
+from widgets.alerts import (
+    AlertBanner,
+    AlertList,
+    AlertRow,
+    AlertsSummary,
+    CalloutList,
+    active_alerts,
+    unacked_critical,
+)
+from widgets.floor import FloorSummary
 from widgets.header import BoardHeader
 from widgets.queues import QueueTable, QueueTiles
 from widgets.rowlist import RowList
 from widgets.screens import DrillScreen, HelpScreen
 from widgets.trends import TrendCharts
 
-PAGES: Final = ("overview", "queues", "agents", "trends")
+PAGES: Final = ("overview", "queues", "agents", "trends", "alerts")
 
 HIGH_CONTRAST: Final = Theme(
     name="wallboard-contrast", dark=True,
@@ -56,6 +65,9 @@ class WallboardApp(App[None]):
         Binding("2", "page('queues')", "Queues"),
         Binding("3", "page('agents')", "Agents"),
         Binding("4", "page('trends')", "Trends"),
+        Binding("5", "page('alerts')", "Alerts"),
+        Binding("a", "ack", "Ack", show=False),
+        Binding("c", "confirm_callout", "Call in", show=False),
         Binding("p", "next_page", "Next page", show=False),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
@@ -93,7 +105,11 @@ class WallboardApp(App[None]):
         self.header = BoardHeader(config.tz, id="header")
         self.tiles = QueueTiles(display, fit=kiosk, id="tiles")
         self.floor = FloorSummary(id="floor")
-        self.alerts = AlertsBox(id="alerts")
+        self.alerts = AlertsSummary(id="alerts-box")
+        self.banner = AlertBanner("", id="banner")
+        self.alert_list = AlertList(id="alert-list")
+        self.callout_list = CalloutList(id="callout-list")
+        self._rung: set[str] = set()  # critical alerts the bell has rung for
         self.queue_table = QueueTable(display, id="queue-table")
         self.queue_table.show_cursor = not kiosk
         self.agents = AgentPanel(config.agent_load, id="agents-panel", show_cursor=not kiosk)
@@ -110,12 +126,16 @@ class WallboardApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield self.header
+        yield self.banner
         with ContentSwitcher(initial=self.page, id="pages"):
             with Horizontal(id="overview"):
                 yield self.tiles
                 with Vertical(id="side"):
                     yield self.floor
                     yield self.alerts
+            with Vertical(id="alerts"):
+                yield self.alert_list
+                yield self.callout_list
             with Vertical(id="queues"):
                 yield self.queue_table
             with Vertical(id="agents"):
@@ -167,6 +187,9 @@ class WallboardApp(App[None]):
             return
         self._last_key = key
         state.advance(now)
+        stale_s = (now - status.since_ms) / 1000 if status.state == "stale" and status.since_ms \
+            else 0.0  # fmt: skip
+        state.alerts.evaluate_feed(stale_s, now)
         snap = build_snapshot(state)
         self.now_ms = now
         with self.batch_update():
@@ -191,6 +214,8 @@ class WallboardApp(App[None]):
         self.header.page = self.page.capitalize() + (" (pinned)" if self.pinned and self.kiosk
                                                      else "")  # fmt: skip
         self.header.show(snap, self._status_now(), self.now_ms)
+        self.banner.show(snap, self.now_ms)
+        self._ring_for(snap)
         self._push_page(snap)
         screen = self.screen
         if isinstance(screen, DrillScreen):
@@ -217,11 +242,23 @@ class WallboardApp(App[None]):
         if page == "overview":
             self.tiles.show(snap.queues)
             self.floor.show(snap)
-            self.alerts.show(snap)
+            self.alerts.show(snap, self.now_ms)
         elif page == "queues":
             self.queue_table.set_items(snap.queues)
         elif page == "agents":
             self.agents.show(snap)
+        elif page == "alerts":
+            alerts = active_alerts(snap)
+            alerts += [a for a in reversed(snap.alerts) if a.cleared_at is not None]
+            self.alert_list.set_items([AlertRow(a, self.now_ms) for a in alerts])
+            self.callout_list.show(snap, self.now_ms)
+
+    def _ring_for(self, snap: Snapshot) -> None:
+        """The terminal bell, once per new unacknowledged critical alert (if configured)."""
+        critical = {a.id for a in unacked_critical(snap)}
+        if critical - self._rung and self.config.alerts.bell:
+            self.bell()
+        self._rung = critical
 
     def _redraw_charts(self) -> None:
         if self.page == "trends":
@@ -243,6 +280,8 @@ class WallboardApp(App[None]):
                 self.queue_table.focus()
             elif page == "agents":
                 self.agents.agent_list.focus()
+            elif page == "alerts":
+                self.alert_list.focus()
 
     def action_page(self, page: str) -> None:
         if page in PAGES:
@@ -311,6 +350,54 @@ class WallboardApp(App[None]):
             self.push_screen(HelpScreen())
 
     # ---- supervisor actions ---------------------------------------------------------------
+
+    async def action_ack(self) -> None:
+        """Acknowledge the selected alert (Alerts page) or the worst unacknowledged one."""
+        snap = self.snapshot
+        if snap is None:
+            return
+        alert_id = self.alert_list.cursor_key() if self.page == "alerts" else None
+        if alert_id is None:
+            pending = [a for a in active_alerts(snap) if a.acked_by is None]
+            alert_id = pending[0].id if pending else None
+        if alert_id is None:
+            self.notify("No alert to acknowledge.")
+            return
+        if await self.send_control({"type": "alert.ack", "alert": alert_id,
+                                    "ts": str(self.now_ms)}):  # fmt: skip
+            self.notify(f"Acknowledged {clean(alert_id, 80)}", title="Alert")
+
+    async def action_confirm_callout(self) -> None:
+        """Confirm the selected (or the first) recommended callout: a `reserve.callout`."""
+        snap = self.snapshot
+        if snap is None:
+            return
+        recs = {f"rec:{r.queue}": r for r in snap.callout_recommendations if r.agents}
+        key = self.callout_list.cursor_key() if self.page == "alerts" else None
+        rec = recs.get(key or "") or next(iter(recs.values()), None)
+        if rec is None:
+            self.notify("No callout to confirm: nothing recommended, or nobody free.")
+            return
+        callout_id = f"co-{self.now_ms}-{rec.queue}"
+        sent = await self.send_control({"type": "reserve.callout", "callout": callout_id,
+                                        "queue": rec.queue, "agents": ",".join(rec.agents),
+                                        "ts": str(self.now_ms)})  # fmt: skip
+        if sent:
+            self.notify(f"Called in {', '.join(rec.agents)} for {clean(rec.queue, 30)}",
+                        title="Reserve callout")  # fmt: skip
+
+    @on(RowList.Selected, "#alert-list")
+    def _alert_selected(self, event: RowList.Selected) -> None:
+        """Jump to what the alert is about: the queue's drill-down or the agent's row."""
+        snap = self.snapshot
+        alert = next((a for a in snap.alerts if a.id == event.key), None) if snap else None
+        if alert is None or alert.subject_id is None:
+            return
+        if alert.subject_kind == "queue":
+            self.drill(alert.subject_id)
+        elif alert.subject_kind == "agent":
+            self._show_page("agents")
+            self.set_filter(alert.subject_id)
 
     async def send_control(self, fields: dict[str, str]) -> str | None:
         """Send a supervisor action (alert.ack, reserve.callout) to the control stream, signed

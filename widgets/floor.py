@@ -1,11 +1,10 @@
-"""Floor summary (agents by state, staffed vs available, bots) and the alerts/rejections box."""
+"""Floor summary: agents by state, staffed vs available, bots."""
 
 from __future__ import annotations
 
 from textual.content import Content
 from textual.widgets import Static
 
-from wallboard.sanitize import clean
 from wallboard.snapshot import Snapshot
 from widgets.fmt import pct
 from widgets.styles import line
@@ -51,29 +50,4 @@ class FloorSummary(_Box):
             parts += [f"{label:<{width}} {count:>5} ", (bar, "$accent"), "\n"]
         parts += [("bots ", "bold"), f"resolved {b.resolved_today} · escalated "
                   f"{b.escalated_today} · contained {pct(b.containment_today)}"]  # fmt: skip
-        self._set(line(*parts))
-
-
-class AlertsBox(_Box):
-    """Placeholder for alerts and reserve callouts (filled by the alerts work), plus the
-    events the board refused, so bad input is visible rather than silently dropped."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("Alerts", id=id)
-
-    def show(self, snap: Snapshot) -> None:
-        rejected = sum(snap.events_rejected.values())
-        parts: list[str | tuple[str, str]] = [
-            ("Alerts: none (alert rules not configured)\n", "$text-muted"),
-            ("Reserve callouts: none\n", "$text-muted"),
-        ]
-        if rejected:
-            reasons = ", ".join(f"{k} {v}" for k, v in snap.events_rejected.items() if v)
-            parts += [("Rejected events: ", "$warning bold"), f"{rejected} ({reasons})"]
-            for r in list(snap.rejected_recent)[-3:][::-1]:
-                parts.append((f"\n  {r.reason}: {clean(r.detail, 50)}", "$text-muted"))
-        else:
-            parts.append("Rejected events: 0")
-        if snap.events_duplicate:
-            parts.append(f"\nDuplicates ignored: {snap.events_duplicate}")
         self._set(line(*parts))

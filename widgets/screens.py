@@ -23,12 +23,15 @@ from widgets.styles import badge, line, tagged
 
 HELP = """\
  Keys
-   1 2 3 4     Overview · Queues · Agents · Trends      p   next page
+   1 2 3 4 5   Overview · Queues · Agents · Trends · Alerts   p   next page
    ↑ ↓ PgUp/PgDn Home/End   move in a list
    Enter / d   drill into the selected queue (Queues page)
    s / S       agent sort: next key / reverse order
    /           filter agents: queue:X shop:Y team:Z state:busy and words
    Esc         clear the filter · close this or a drill-down
+   a           acknowledge the selected alert (or the worst unacknowledged one)
+   c           confirm the selected (or first) recommended reserve callout
+   Enter       on an alert: jump to its queue or agent
    Ctrl+P      command palette (pages, queues, sorts, theme)
    ?           this help            q   quit
 
