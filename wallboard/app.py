@@ -7,7 +7,7 @@ redraw at most `display.chart_hz`. The app never reads the wall clock itself (te
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Final
@@ -110,6 +110,9 @@ class WallboardApp(App[None]):
         self.alert_list = AlertList(id="alert-list")
         self.callout_list = CalloutList(id="callout-list")
         self._rung: set[str] = set()  # critical alerts the bell has rung for
+        # Called with every snapshot of a live, caught-up feed (webhooks): never during a
+        # backfill, a replay or a reconnect, when alerts of the past would look new.
+        self.live_snapshot_observers: list[Callable[[Snapshot], None]] = []
         self.queue_table = QueueTable(display, id="queue-table")
         self.queue_table.show_cursor = not kiosk
         self.agents = AgentPanel(config.agent_load, id="agents-panel", show_cursor=not kiosk)
@@ -216,6 +219,9 @@ class WallboardApp(App[None]):
         self.header.show(snap, self._status_now(), self.now_ms)
         self.banner.show(snap, self.now_ms)
         self._ring_for(snap)
+        if self.status.state == "connected":
+            for observe in self.live_snapshot_observers:
+                observe(snap)
         self._push_page(snap)
         screen = self.screen
         if isinstance(screen, DrillScreen):
