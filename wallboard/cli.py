@@ -90,6 +90,21 @@ def snapshot(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...]
         click.echo(render_text(snap))
 
 
+def _merge_roster(redis_url: str, config: Config) -> None:
+    """The reserve roster's Redis hash, if configured, read once at start."""
+    if not config.reserve.roster_hash:
+        return
+    from feeds.redis_window import RedisUnavailable, connect
+    from feeds.roster import merge_roster_hash
+
+    try:
+        problems = merge_roster_hash(connect(redis_url), config)
+    except RedisUnavailable as exc:
+        problems = [f"reserve roster not read: {exc}"]
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
 @main.command("check-config")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def check_config(path: Path) -> None:
@@ -137,6 +152,7 @@ def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kio
     from wallboard.app import WallboardApp
     from wallboard.app_source import wall_clock
 
+    _merge_roster(redis_url, config)
     feed = LiveFeed(redis_url, config.with_control(list(streams)), config, clock=wall_clock)
     WallboardApp(feed, config, wall_clock, kiosk=kiosk, page=page).run()
 

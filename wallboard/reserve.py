@@ -82,8 +82,8 @@ class CalloutBook:
         self.login_timeout_ms = round(reserve.login_timeout_s * 1000)
         self.callouts: dict[str, Callout] = {}  # this business day's, in call order
         self.calls_today: dict[str, int] = {}  # agent -> callouts naming them today
-        self.roster_config = dict(reserve.agents)
-        self.roster_extra: dict[str, RosterEntry] = {}  # e.g. read from a Redis hash
+        # The config's roster, with any Redis hash entries merged in at start (feeds.roster).
+        self.roster_config: Mapping[str, RosterEntry] = reserve.agents
 
     def start_day(self, day_start: int) -> None:
         self.callouts = {k: c for k, c in self.callouts.items()
@@ -137,18 +137,17 @@ class CalloutBook:
                 if callout.status_of(c, now, self.response_timeout_ms) in (CALLED, ACCEPTED)}
 
     def roster(self, agents: Mapping[str, AgentState]) -> list[RosterMember]:
-        """Config roster, then the Redis hash, then agents the events mark `pool=reserve`."""
+        """Agents the events mark `pool=reserve`, completed and overridden by the roster."""
         members: dict[str, RosterMember] = {}
         for agent_id, agent in agents.items():
             if agent.pool == "reserve":
                 members[agent_id] = RosterMember(
                     agent_id, agent.name, None, agent.queues or (), _level(agent.level))
-        for source in (self.roster_extra, self.roster_config):
-            for agent_id, entry in source.items():
-                known = members.get(agent_id)
-                name = entry.name or (known.name if known else None)
-                queues = tuple(entry.queues) or (known.queues if known else ())
-                members[agent_id] = RosterMember(agent_id, name, entry.handle, queues, entry.level)
+        for agent_id, entry in self.roster_config.items():
+            known = members.get(agent_id)
+            name = entry.name or (known.name if known else None)
+            queues = tuple(entry.queues) or (known.queues if known else ())
+            members[agent_id] = RosterMember(agent_id, name, entry.handle, queues, entry.level)
         return sorted(members.values(), key=lambda m: m.agent)
 
     def rank(self, queue: str, agents: Mapping[str, AgentState], now: int) -> list[RosterMember]:
