@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from feeds.embedded import EmbeddedServer
+from feeds.embedded import EmbeddedServer, free_port
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +42,22 @@ def stream_key(redis_client: redis.Redis) -> Iterator[str]:
     key = f"test:{uuid.uuid4().hex}"
     yield key
     redis_client.delete(key)
+
+
+@pytest.fixture
+def own_server() -> Iterator[EmbeddedServer]:
+    """A server of the test's own, to kill, stop or restart on the same port."""
+    server = EmbeddedServer(port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def feed_user(redis_client: redis.Redis) -> Iterator[tuple[str, str]]:
+    """A server user for the feed, so a test can lock the feed out while the data stay."""
+    name, password = f"board-{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
+    redis_client.acl_setuser(name, enabled=True, passwords=[f"+{password}"], keys=["*"],
+                             channels=["*"], commands=["+@all"])  # fmt: skip
+    yield name, password
+    redis_client.acl_deluser(name)

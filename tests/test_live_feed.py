@@ -21,7 +21,7 @@ import pytest
 import redis
 from redis.asyncio.connection import SSLConnection
 
-from feeds.embedded import EmbeddedServer, free_port
+from feeds.embedded import EmbeddedServer
 from feeds.live import LiveFeed
 from feeds.redis_window import read_streams
 from tests.scenario import ms
@@ -201,14 +201,6 @@ async def test_multiple_streams_backfill_and_follow_in_one_read(
 # ---- dead and hung servers --------------------------------------------------------------------
 
 
-@pytest.fixture
-def own_server() -> Any:
-    server = EmbeddedServer(port=free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
 async def test_killed_server_goes_stale_then_recovers_without_double_counting(
         own_server: EmbeddedServer) -> None:  # fmt: skip
     url = own_server.url
@@ -263,16 +255,6 @@ async def test_hung_server_goes_stale_within_3_s(own_server: EmbeddedServer) -> 
 
 
 # ---- gap and reset ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def feed_user(redis_client: redis.Redis) -> Any:
-    """A server user for the feed, so a test can lock the feed out while the data stay."""
-    name, password = f"board-{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
-    redis_client.acl_setuser(name, enabled=True, passwords=[f"+{password}"], keys=["*"],
-                             channels=["*"], commands=["+@all"])  # fmt: skip
-    yield name, password
-    redis_client.acl_deluser(name)
 
 
 async def test_trim_while_disconnected_shows_the_gap_and_rebuilds(
