@@ -39,3 +39,22 @@ def test_token_bucket() -> None:
     assert limiter.wait_s(1, 10.25) == 0  # another token: its own bucket
     # A long pause refills to the burst, never beyond it.
     assert [limiter.wait_s(0, 100.0) for _ in range(3)] == [0, 0, pytest.approx(0.25)]
+
+
+def test_ingest_table_of_the_config(tmp_path: Path) -> None:
+    from feeds.ingest_config import ingest_settings, window_ms
+    from wallboard.config import ConfigError, load_config
+
+    path = tmp_path / "wallboard.toml"
+    path.write_text('[board]\ndedup_window_minutes = 30\n\n[ingest]\ntokens_file = "/etc/t"\n'
+                    "port = 9000\nrate_per_s = 5\n")  # fmt: skip
+    config = load_config(str(path))
+    settings = ingest_settings(config)
+    assert (settings.tokens_file, settings.port, settings.rate_per_s) == ("/etc/t", 9000, 5.0)
+    assert window_ms(settings, config) == 30 * 60_000  # the board's dedup window by default
+    path.write_text("[ingest]\nrate_limit = 5\n")
+    with pytest.raises(ConfigError, match="rate_limit"):
+        ingest_settings(load_config(str(path)))
+    path.write_text("[ingest]\nburst = 0\n")
+    with pytest.raises(ConfigError, match="burst must be at least 1"):
+        ingest_settings(load_config(str(path)))
