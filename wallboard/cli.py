@@ -184,3 +184,8 @@ main.add_command(ingest)
 from wallboard.cli_asterisk import asterisk  # noqa: E402
 
 main.add_command(asterisk)
+
+from wallboard.cli_callout import ack, callout  # noqa: E402
+
+main.add_command(callout)
+main.add_command(ack)
