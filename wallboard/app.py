@@ -113,6 +113,8 @@ class WallboardApp(App[None]):
         # Called with every snapshot of a live, caught-up feed (webhooks): never during a
         # backfill, a replay or a reconnect, when alerts of the past would look new.
         self.live_snapshot_observers: list[Callable[[Snapshot], None]] = []
+        # A short text while an outbound webhook is failing (wallboard.board_live), else None.
+        self.webhook_status: Callable[[], str | None] | None = None
         self.queue_table = QueueTable(display, id="queue-table")
         self.queue_table.show_cursor = not kiosk
         self.agents = AgentPanel(config.agent_load, id="agents-panel", show_cursor=not kiosk)
@@ -193,7 +195,7 @@ class WallboardApp(App[None]):
         stale_s = (now - status.since_ms) / 1000 if status.state == "stale" and status.since_ms \
             else 0.0  # fmt: skip
         state.alerts.evaluate_feed(stale_s, now)
-        snap = build_snapshot(state)
+        snap = build_snapshot(state, with_agents=self._agents_on_screen())
         self.now_ms = now
         with self.batch_update():
             self.status = status
@@ -231,9 +233,14 @@ class WallboardApp(App[None]):
         snap = self.snapshot
         if snap is None:
             return
+        if not snap.agents and not isinstance(self.source, SnapshotSource):
+            snap = build_snapshot(self.source.state)  # the tick left the agents out
         offset = self.config.tz.utcoffset(datetime.fromtimestamp(self.now_ms / 1000))
         screen.show(snap, waiting_contacts(self.source.state, screen.queue),
                     int(offset.total_seconds() * 1000) if offset else 0)  # fmt: skip
+
+    def _agents_on_screen(self) -> bool:
+        return self.page == "agents" or isinstance(self.screen, DrillScreen)
 
     def _status_now(self) -> FeedStatus:
         status = self.status
@@ -248,7 +255,8 @@ class WallboardApp(App[None]):
         if page == "overview":
             self.tiles.show(snap.queues)
             self.floor.show(snap)
-            self.alerts.show(snap, self.now_ms)
+            problem = self.webhook_status() if self.webhook_status is not None else None
+            self.alerts.show(snap, self.now_ms, problem)
         elif page == "queues":
             self.queue_table.set_items(snap.queues)
         elif page == "agents":
@@ -273,7 +281,11 @@ class WallboardApp(App[None]):
     # ---- pages ----------------------------------------------------------------------------
 
     def _show_page(self, page: str) -> None:
+        needs_agents = page == "agents" and self.snapshot is not None and not self.snapshot.agents
         self.page = page
+        if needs_agents:
+            self._last_key = ()  # the last snapshot left the agents out: take a full one now
+            self.tick()
         self.query_one("#pages", ContentSwitcher).current = page
         if self.snapshot is not None:
             self.header.page = page.capitalize()

@@ -311,9 +311,10 @@ def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
     )
 
 
-def build_snapshot(state: BoardState) -> Snapshot:
+def build_snapshot(state: BoardState, *, with_agents: bool = True) -> Snapshot:
     """Read the state at its `as_of` (settling its counts first: bookkeeping that changes no
-    number the fold would produce)."""
+    number the fold would produce). `with_agents=False` leaves `agents` empty: the board does
+    that while no agent list is on screen, as 2,000 agent rows are most of a snapshot's cost."""
     state.settle()
     config = state.config
     tz = config.tz
@@ -327,7 +328,8 @@ def build_snapshot(state: BoardState) -> Snapshot:
     staffing = _staffing(state)
     queues = [_queue_snapshot(state, state.queues[name], staffing)
               for name in sorted(state.queues)]  # fmt: skip
-    agents = [_agent_snapshot(state, state.agents[name]) for name in sorted(state.agents)]
+    agents = ([_agent_snapshot(state, state.agents[name]) for name in sorted(state.agents)]
+              if with_agents else [])  # fmt: skip
     return Snapshot(
         snapshot_version=SNAPSHOT_VERSION,
         site_name=config.board.site_name,
@@ -361,7 +363,7 @@ def build_snapshot(state: BoardState) -> Snapshot:
         ),
         alerts=[_alert_snapshot(state, record) for record in state.alerts.history],
         callouts=[_callout_snapshot(state, c) for c in state.reserve.callouts.values()],
-        callout_recommendations=_recommendations(state, queues, agents),
+        callout_recommendations=_recommendations(state, queues),
     )
 
 
@@ -416,8 +418,8 @@ def _callout_snapshot(state: BoardState, callout: Callout) -> CalloutSnapshot:
     )
 
 
-def _recommendations(state: BoardState, queues: list[QueueSnapshot],
-                     agents: list[AgentSnapshot]) -> list[CalloutRecommendation]:  # fmt: skip
+def _recommendations(state: BoardState,
+                     queues: list[QueueSnapshot]) -> list[CalloutRecommendation]:  # fmt: skip
     """Callouts to suggest (docs/alerts.md): Erlang C's shortfall per queue; a window service
     level below target for `reserve.sl_below_for_s`; the floor's projected load past the daily
     high. Reserve agents are ranked per queue, and none is suggested twice."""
@@ -442,8 +444,10 @@ def _recommendations(state: BoardState, queues: list[QueueSnapshot],
                                  f"{q.sl_target:.0%} target for "
                                  f"{(now - alert.raised_at) // 60_000} min"))  # fmt: skip
     load = state.config.agent_load
-    core = [a for a in agents if a.pool != "reserve" and a.state not in (None, "logged_out")]
-    projected = sum(a.projected_today for a in core)
+    core = [a for a in state.agents.values()
+            if a.pool != "reserve" and a.state not in (None, "logged_out")]  # fmt: skip
+    projected = sum(projected_today(state, a, agent_shift(state, a), a.answers.count(now))
+                    for a in core)  # fmt: skip
     short = floor_short(projected, len(core), load.daily_high)
     if short > 0 and not wanted and queues:
         busiest = max(queues, key=lambda q: (q.waiting, q.queue))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
+from textual.content import Content
 from textual.widgets import Digits, Static
 
 from wallboard.config import DisplaySection
@@ -57,9 +58,9 @@ class QueueTile(Vertical):
         self.set_class(lv.overall == "crit", "-crit")
         if self.digits.value != str(q.waiting):
             self.digits.update(str(q.waiting))
-        self.title.update(line((clean(q.queue, 40), "bold"), " ", badge(lv.overall)),
-                          layout=False)  # fixed-size tile: no layout pass per tick
-        self.stats.update(line(
+        # Fixed-size tile: no layout pass per tick, and no repaint of an unchanged line.
+        _update(self.title, line((clean(q.queue, 40), "bold"), " ", badge(lv.overall)))
+        _update(self.stats, line(
             "longest ", tagged(duration(q.longest_wait_s), lv.longest),
             f"  ASA {duration(q.today.asa_s)}\n",
             "SL ", tagged(pct(q.today.service_level), lv.sl_today),
@@ -67,7 +68,12 @@ class QueueTile(Vertical):
             f" ▸{q.sl_target * 100:.0f}%\n",
             "aband ", tagged(pct(q.today.abandon_rate, 1), lv.abandon),
             f"  {q.agents_available}/{q.agents_staffed} free",
-        ), layout=False)
+        ))
+
+
+def _update(widget: Static, content: Content) -> None:
+    if widget.content != content:
+        widget.update(content, layout=False)
 
 
 class QueueTiles(Grid):
