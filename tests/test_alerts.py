@@ -132,7 +132,7 @@ def test_ack_through_the_control_stream(redis_client: redis.Redis, stream_key: s
     config: Config = config_from(tmp_path, DEPTH)
     control = f"{stream_key}:control"
     for fields in depth_events():
-        redis_client.xadd(stream_key, fields)
+        redis_client.xadd(stream_key, {k: str(v) for k, v in fields.items()})
     alert_id = "queue_depth/queue:q/2026-11-11/1"
     redis_client.xadd(control, {"type": "alert.ack", "alert": alert_id, "by": "sup.wang",
                                 "ts": str(at(BASE, 2))})  # fmt: skip
