@@ -136,14 +136,21 @@ main.add_command(simulate)
               help="Draw the snapshots `wallboard aggregate` publishes instead of folding.")
 @click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots",
               show_default=True, metavar="KEY", help="With --from-snapshots: the stream read.")
+@click.option("--user", envvar="WALLBOARD_USER", metavar="NAME",
+              help="Signs acks (a) and callouts (c); default the login name (env WALLBOARD_USER).")
+@click.option("--no-webhooks", is_flag=True,
+              help="Do not send the config's webhooks from this board (another board does).")
 def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kiosk: bool,
-          page: str | None, from_snapshots: bool, snapshot_key: str) -> None:  # fmt: skip
+          page: str | None, from_snapshots: bool, snapshot_key: str, user: str | None,
+          no_webhooks: bool) -> None:  # fmt: skip
     """The live wallboard: follow the event stream(s) and draw the floor."""
     config = _load_config(config_path)
     if from_snapshots:
+        from wallboard.board_live import login_name
         from wallboard.cli_serve import run_snapshot_board
 
-        run_snapshot_board(redis_url, snapshot_key, config, kiosk=kiosk, page=page)
+        run_snapshot_board(redis_url, snapshot_key, config, kiosk=kiosk, page=page,
+                           user=user or login_name())  # fmt: skip
         return
     try:
         from feeds.live import LiveFeed
@@ -151,10 +158,17 @@ def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kio
         raise click.ClickException(f"the live Redis feed is not available: {exc}") from None
     from wallboard.app import WallboardApp
     from wallboard.app_source import wall_clock
+    from wallboard.board_live import control_sink, login_name, run_board, webhook_notifier
 
+    try:
+        notifier = None if no_webhooks else webhook_notifier(config)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     _merge_roster(redis_url, config)
     feed = LiveFeed(redis_url, config.with_control(list(streams)), config, clock=wall_clock)
-    WallboardApp(feed, config, wall_clock, kiosk=kiosk, page=page).run()
+    app = WallboardApp(feed, config, wall_clock, kiosk=kiosk, page=page,
+                       user=user or login_name(), control=control_sink(redis_url, config))
+    run_board(app, notifier)
 
 
 from wallboard.cli_simulate import simulate  # noqa: E402

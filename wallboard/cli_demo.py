@@ -39,9 +39,11 @@ from wallboard.timeutil import parse_user_time
 @click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
               type=click.Path(dir_okay=False),
               help="Board config (default: the bundled demo config).")  # fmt: skip
+@click.option("--user", envvar="WALLBOARD_USER", metavar="NAME",
+              help="Signs acks (a) and callouts (c); default the login name.")
 def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, profile: str,
-         agents: int | None, seed: int, from_text: str | None,
-         config_path: str | None) -> None:  # fmt: skip
+         agents: int | None, seed: int, from_text: str | None, config_path: str | None,
+         user: str | None) -> None:  # fmt: skip
     """A live simulated Double-11 floor on an embedded server: one command, nothing to set up."""
     from feeds.embedded import EmbeddedServer
     from feeds.live import LiveFeed
@@ -49,6 +51,7 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
     from feeds.simulator import ProfileError, Simulator, load_profile
     from feeds.simulator.writers import ControlLink, EntryIds, RedisSink, run_live, stream_top
     from wallboard.app import WallboardApp
+    from wallboard.board_live import control_sink, login_name, run_board, webhook_notifier
 
     try:
         if config_path is None:
@@ -57,7 +60,8 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
         else:
             config = load_config(config_path)
         chosen = load_profile(profile)
-    except (ConfigError, ProfileError) as exc:
+        notifier = webhook_notifier(config)
+    except (ConfigError, ProfileError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     now = time.time_ns() // 1_000_000
     if from_text is None:
@@ -131,7 +135,9 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
         simulator = threading.Thread(target=simulate, name="simulator", daemon=True)
         simulator.start()
         feed = LiveFeed(redis_url, config.with_control([]), config, clock=sim_clock)
-        app = WallboardApp(feed, config, sim_clock, kiosk=kiosk, page=page)
-        app.run()
+        # `c` calls the simulated reserve in (the simulator answers on the control stream).
+        app = WallboardApp(feed, config, sim_clock, kiosk=kiosk, page=page,
+                           user=user or login_name(), control=control_sink(redis_url, config))
+        run_board(app, notifier)
     finally:
         cleanup()
