@@ -172,11 +172,12 @@ def _level(text: str | None) -> int:
     return int(digits) if digits else 1
 
 
-def agents_short(required: int | None, available: int, pending: int) -> int:
-    """Agents to call for a queue: Erlang C's shortfall less the callees on their way."""
+def agents_short(required: int | None, working: int, pending: int) -> int:
+    """Agents to call for a queue: Erlang C's shortfall (required minus the agents working the
+    queue) less the callees on their way."""
     if required is None:
         return 0
-    return max(0, required - available - pending)
+    return max(0, required - working - pending)
 
 
 def floor_short(projected_total: float, staffed: int, daily_high: int) -> int:

@@ -20,6 +20,7 @@ from wallboard.reserve import Callout, agents_short, floor_short
 from wallboard.timeutil import format_local
 
 SNAPSHOT_VERSION: Final = 1
+_WORKING: Final = frozenset({"available", "busy", "wrap_up"})
 
 
 class Period(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,9 +56,12 @@ class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     window: WindowPeriod
     agents_staffed: int
     agents_available: int
+    # Agents available to the queue's traffic: idle, busy or in wrap-up (not on break or away);
+    # Erlang C's N. An agent serving several queues counts in each.
+    agents_working: int = 0
     # Erlang C on the window's arrival rate and AHT (docs/staffing.md); None without data.
     required_agents: int | None = None
-    staffed_gap: int | None = None  # required minus available; > 0: short of agents
+    staffed_gap: int | None = None  # required minus agents_working; > 0: short of agents
     offered_per_hour: float | None = None
     erlang_service_level: float | None = None
     erlang_asa_s: float | None = None
@@ -206,18 +210,22 @@ def _period_fields(counts: PeriodCounts, formula: str) -> dict[str, int | float 
 
 
 def _staffing(state: BoardState) -> tuple[list[int], dict[str, list[int]]]:
-    """[staffed, available] of the agents serving every queue (no `queues` list), and per
-    queue of those that list it: one pass over the agents, not one per queue."""
-    everywhere = [0, 0]
+    """[staffed, available (idle), working (idle, busy or in wrap-up: Erlang C's N)] of the
+    agents serving every queue (no `queues` list), and per queue of those that list it: one
+    pass over the agents, not one per queue."""
+    everywhere = [0, 0, 0]
     listed: dict[str, list[int]] = {}
     for agent in state.agents.values():
         if agent.state is None or agent.state == "logged_out":
             continue
         available = 1 if agent.state == "available" else 0
-        for counts in ([everywhere] if agent.queues is None
-                       else [listed.setdefault(q, [0, 0]) for q in set(agent.queues)]):  # fmt: skip
+        working = 1 if agent.state in _WORKING else 0
+        serves = (everywhere,) if agent.queues is None else [
+            listed.setdefault(q, [0, 0, 0]) for q in set(agent.queues)]
+        for counts in serves:
             counts[0] += 1
             counts[1] += available
+            counts[2] += working
     return everywhere, listed
 
 
@@ -227,9 +235,9 @@ def _queue_snapshot(state: BoardState, queue: QueueState,
     as_of = state.as_of
     oldest = min(queue.waiting.values()) if queue.waiting else None
     everywhere, listed = staffing
-    own = listed.get(queue.name, [0, 0])
-    staffed, available = everywhere[0] + own[0], everywhere[1] + own[1]
-    erlang = _erlang(state, queue, available)
+    own = listed.get(queue.name, [0, 0, 0])
+    staffed, available, working = (a + b for a, b in zip(everywhere, own, strict=True))
+    erlang = _erlang(state, queue, working)
     return QueueSnapshot(
         queue=queue.name,
         kind=queue.rules.kind,
@@ -247,11 +255,12 @@ def _queue_snapshot(state: BoardState, queue: QueueState,
         ),
         agents_staffed=staffed,
         agents_available=available,
+        agents_working=working,
         **erlang,
     )
 
 
-def _erlang(state: BoardState, queue: QueueState, available: int) -> dict[str, Any]:
+def _erlang(state: BoardState, queue: QueueState, working: int) -> dict[str, Any]:
     """Erlang C on the window's arrival rate (over the part of the window the board has seen)
     and AHT (the window's, else today's); docs/staffing.md."""
     span_ms = min(state.window_ms, state.as_of - state.first_event_ts)
@@ -263,7 +272,7 @@ def _erlang(state: BoardState, queue: QueueState, available: int) -> dict[str, A
                                state.config.staffing.max_occupancy)  # fmt: skip
     return {
         "required_agents": staffing.required_agents,
-        "staffed_gap": staffing.required_agents - available,
+        "staffed_gap": staffing.required_agents - working,
         "offered_per_hour": per_hour,
         "erlang_service_level": staffing.service_level,
         "erlang_asa_s": staffing.asa_s,
@@ -429,12 +438,12 @@ def _recommendations(state: BoardState,
     wanted: list[tuple[int, QueueSnapshot, str]] = []
     for q in queues:
         pending = book.pending_for(q.queue, now)
-        short = agents_short(q.required_agents, q.agents_available, pending)
+        short = agents_short(q.required_agents, q.agents_working, pending)
         if short > 0:
             reason = (f"Erlang C needs {q.required_agents} agents for {q.offered_per_hour:.0f}"
                       f"/h at AHT {q.window.aht_s or q.today.aht_s or 0:.0f}s "
-                      f"({q.sl_target:.0%} in {q.sl_threshold_s:g}s): {q.agents_available} "
-                      f"available, {pending} on the way")  # fmt: skip
+                      f"({q.sl_target:.0%} in {q.sl_threshold_s:g}s): {q.agents_working} "
+                      f"on the queue, {pending} on the way")  # fmt: skip
             wanted.append((short, q, reason))
             continue
         alert = sl_alerts.get(q.queue)
