@@ -60,6 +60,9 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
         else:
             config = load_config(config_path)
         chosen = load_profile(profile)
+        # The board's clock is the simulated one: staleness is judged in simulated seconds,
+        # so the 3 s of wall time a live board allows is `speed` times as many here.
+        config.feed.stale_after_s *= speed
         notifier = webhook_notifier(config)
     except (ConfigError, ProfileError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
