@@ -1,5 +1,5 @@
 """NDJSON event files (optionally gzip-compressed): one JSON object per line, the contract's
-fields plus an optional `_id` carrying the stream entry ID."""
+fields plus an optional `_id` carrying the stream entry ID (and, in archives, `_stream`)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,13 @@ def read_ndjson(path: str | Path) -> Iterator[RawEntry]:
                 fields: object = _decoder.decode(line)
             except msgspec.DecodeError:
                 fields = [_NOT_JSON]  # not a mapping: rejected as malformed
+            if isinstance(fields, dict):
+                # An archive line (`wallboard export`) names its stream: duplicate checks are
+                # then per stream, by entry ID, as when read from Redis.
+                stream, entry_id = fields.get("_stream"), fields.get("_id")
+                if isinstance(stream, str) and isinstance(entry_id, str):
+                    yield RawEntry(stream, entry_id, fields)
+                    continue
             yield RawEntry(None, None, fields)
 
 

@@ -203,3 +203,15 @@ from wallboard.cli_callout import ack, callout  # noqa: E402
 
 main.add_command(callout)
 main.add_command(ack)
+
+from wallboard.cli_replay import replay  # noqa: E402
+
+main.add_command(replay)
+
+from wallboard.cli_export import export  # noqa: E402
+
+main.add_command(export)
+
+from wallboard.cli_report import report  # noqa: E402
+
+main.add_command(report)

@@ -397,12 +397,13 @@ class Replay:
         self.seek(t)
         return self.snapshot()
 
-    def samples(self, step_ms: int) -> Iterator[Snapshot]:
-        """Snapshots from the window's start to its end every `step_ms` (the end included)."""
+    def samples(self, step_ms: int, *, with_agents: bool = True) -> Iterator[Snapshot]:
+        """Snapshots from the window's start to its end every `step_ms` (the end included);
+        `self.state` is the state of each while the caller holds it."""
         t = self.start_ms
         self.seek(t)
         while True:
-            yield self.snapshot()
+            yield build_snapshot(self.state, with_agents=with_agents)
             if t >= self.end_ms:
                 return
             t = min(self.end_ms, t + step_ms)

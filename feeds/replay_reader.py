@@ -1,0 +1,130 @@
+"""Read a replay window: the event stream(s) and the control stream from Redis (XRANGE pages),
+or an archive / NDJSON file, as `(read rank, NDJSON line)` pairs for `wallboard.replay`.
+
+Which entries: every entry with an event time up to the window's end, from the business
+day's lead-in (the day of the window's start, minus `board.carry_over_hours`), exactly what
+`wallboard snapshot --at` reads, so a replay's state at T is that snapshot's.
+
+Entry IDs and event time: where producers give explicit IDs that follow event time
+(`XADD key <ts>-<seq>`, as `wallboard simulate --to` does; or the server's `*` IDs when
+events are added as they happen), XRANGE from `start - margin` finds the window's start
+directly. Where they do not (a backfill appended later, an import), reading still starts
+at `start - margin` (an entry whose ID is more than the margin *before* its event time
+would have been rejected by a live board as from the future) and goes on to the stream's
+end, because a late entry can carry any older event time: entries stamped after the
+window's end are skipped unparsed. The replay then orders by event time, as snapshot does.
+"""
+
+from __future__ import annotations
+
+import gzip
+import heapq
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Final
+
+import msgspec
+import redis
+
+from feeds.redis_window import PAGE, RedisUnavailable
+from wallboard.businessday import BusinessCalendar
+from wallboard.config import Config
+from wallboard.fold import HOUR_MS
+from wallboard.timeutil import parse_event_time
+
+# Entry IDs can precede event time by producer clock skew; read this much earlier (the same
+# margin as `wallboard snapshot`).
+ID_MARGIN_MS: Final = 10 * 60_000
+_RANK_BITS: Final = 40  # rank of stream i, entry j: (i << 40) + j: read order of snapshot
+
+_encoder = msgspec.json.Encoder()
+
+
+def lead_in_ms(config: Config, start_ms: int) -> int:
+    """The lowest entry ID read for a window beginning at `start_ms`: its business day's
+    start, minus the carry-over and the ID margin (as `snapshot --at` reads)."""
+    calendar = BusinessCalendar(config.tz, config.day_start, config.shift_spans)
+    day_start = calendar.day_of(start_ms).start_ms
+    return day_start - round(config.board.carry_over_hours * HOUR_MS) - ID_MARGIN_MS
+
+
+def _late(fields: dict[str, str], end_ms: int) -> bool:
+    """Stamped after the window's end (an event or a rejection: never folded either way)."""
+    ts = fields.get("ts")
+    if ts is None or not ts.isdigit():
+        return False
+    parsed = parse_event_time(ts)
+    return parsed is not None and parsed > end_ms
+
+
+Seen = Callable[[int], None] | None
+
+
+def _stream_lines(client: redis.Redis, stream: str, index: int, lower_ms: int, end_ms: int,
+                  seen: Seen) -> Iterator[tuple[int, int, bytes]]:  # fmt: skip
+    """(event time for the merge, rank, line) of one stream, in ID order."""
+    lower = f"{max(0, lower_ms)}-0"
+    rank = index << _RANK_BITS
+    while True:
+        try:
+            batch = client.xrange(stream, min=lower, max="+", count=PAGE)
+        except redis.ResponseError as exc:  # e.g. WRONGTYPE: a key that is not a stream
+            raise RedisUnavailable(f"cannot read stream {stream!r}: {exc}") from None
+        except redis.RedisError as exc:
+            raise RedisUnavailable(f"lost Redis while reading {stream!r}: {exc}") from None
+        entries: list[tuple[str, dict[str, str]]] = batch or []  # type: ignore[assignment]
+        for entry_id, fields in entries:
+            rank += 1
+            if _late(fields, end_ms):
+                continue
+            id_ms = int(entry_id.partition("-")[0])
+            ts = fields.get("ts")
+            key = (parse_event_time(ts) if isinstance(ts, str) else None) or id_ms
+            record = dict(fields)
+            record["_id"] = entry_id
+            record["_stream"] = stream
+            yield key, rank, _encoder.encode(record)
+        if entries and seen is not None:
+            seen(int(entries[-1][0].partition("-")[0]))
+        if len(entries) < PAGE:
+            return
+        lower = "(" + entries[-1][0]
+
+
+def redis_lines(client: redis.Redis, streams: list[str], lower_ms: int, end_ms: int,
+                seen: Seen = None) -> Iterator[tuple[int, bytes]]:  # fmt: skip
+    """Every stream's entries from ID `lower_ms` on, merged by event time (stable: on equal
+    times the earlier stream first, as a stable sort of the streams read one after another).
+    `seen(ms)` is told the ID time of each page read (for a progress bar)."""
+    merged = heapq.merge(*(_stream_lines(client, s, i, lower_ms, end_ms, seen)
+                           for i, s in enumerate(streams)), key=lambda item: item[0])  # fmt: skip
+    for _, rank, line in merged:
+        yield rank, line
+
+
+def file_lines(path: str | Path, seen: Seen = None) -> Iterator[tuple[int, bytes]]:
+    """The lines of an NDJSON file (.gz too), as `feeds.files.read_ndjson` reads them.
+    `seen(bytes)` is told how far into the file (compressed bytes) reading has come."""
+    with open(path, "rb") as raw:
+        handle: Iterable[bytes] = gzip.GzipFile(fileobj=raw) if str(path).endswith(".gz") else raw
+        for number, line in enumerate(handle):
+            if seen is not None and not number & 0x3FFF:
+                seen(raw.tell())
+            if not line.strip():
+                continue
+            yield number, line.rstrip(b"\r\n")
+        if seen is not None:
+            seen(raw.tell())
+
+
+def stream_top_ms(client: redis.Redis, streams: list[str]) -> int | None:
+    """The time part of the newest entry ID over the streams (None: all empty or missing)."""
+    tops = []
+    for stream in streams:
+        try:
+            last = client.xrevrange(stream, count=1)
+        except redis.RedisError as exc:
+            raise RedisUnavailable(f"cannot read stream {stream!r}: {exc}") from None
+        if last:
+            tops.append(int(str(last[0][0]).partition("-")[0]))
+    return max(tops, default=None)
