@@ -9,14 +9,14 @@ from pathlib import Path
 import msgspec
 from click.testing import CliRunner
 
-from tests.replay_scenario import END, START, at, lines, write
 from feeds.files import read_ndjson
+from tests.replay_scenario import END, START, at, lines, write
 from wallboard.cli import main
+from wallboard.cli_report import sample_step_ms
 from wallboard.config import load_config
 from wallboard.fold import BoardState
 from wallboard.ingest import fold_until
 from wallboard.snapshot import build_snapshot
-from wallboard.cli_report import sample_step_ms
 
 
 def test_report_numbers_match_the_snapshot_at_the_end(tmp_path: Path) -> None:
@@ -69,8 +69,9 @@ def test_report_numbers_match_the_snapshot_at_the_end(tmp_path: Path) -> None:
 
 def test_report_window_must_be_ordered(tmp_path: Path) -> None:
     path = write(tmp_path / "day.ndjson", lines()[:10])
-    result = CliRunner().invoke(main, ["report", "--file", str(path), "--from", str(END),
-                                       "--to", str(START), "-o", str(tmp_path / "r.html")])  # fmt: skip
+    args = ["report", "--file", str(path), "--from", str(END), "--to", str(START),
+            "-o", str(tmp_path / "r.html")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "must be after --from" in result.output
 
