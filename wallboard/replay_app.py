@@ -50,7 +50,8 @@ class ReplaySource:
 
 
 class ReplayApp(WallboardApp):
-    CSS = "#replay-goto { display: none; dock: bottom; }"
+    CSS = "#replay-goto { dock: bottom; }"
+    AUTO_FOCUS = None  # not the hidden time box: keys go to the transport
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "play", "Play/pause"),
         Binding("right_square_bracket", "speed(1)", "Faster"),
@@ -81,8 +82,10 @@ class ReplayApp(WallboardApp):
     def compose(self) -> ComposeResult:
         yield self.replay_banner
         yield from super().compose()
-        yield Input(placeholder="go to time: 2026-11-11 10:30 (board time zone), epoch ms",
-                    id="replay-goto")  # fmt: skip
+        goto = Input(placeholder="go to time: 2026-11-11 10:30 (board time zone), epoch ms",
+                     id="replay-goto")  # fmt: skip
+        goto.display = False  # hidden (and not focusable) until `t`
+        yield goto
         yield self.timeline
 
     def tick(self) -> None:
@@ -139,6 +142,7 @@ class ReplayApp(WallboardApp):
     def _goto_submitted(self, event: Input.Submitted) -> None:
         box = event.input
         box.display = False
+        self.set_focus(None)
         try:
             t = parse_user_time(event.value, self.config.tz, self.replay.now)
         except ValueError as exc:
