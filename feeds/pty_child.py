@@ -124,6 +124,7 @@ class PtyChild:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 await process.wait()
+        self.drain()  # its last words: the terminal reset of a clean exit
         if self.master is not None:
             self._stop_reading()
             os.close(self.master)

@@ -162,14 +162,14 @@ class BoardSession(asyncssh.SSHServerSession[bytes]):
         chan = self.chan
         assert chan is not None
         settings = self.server.settings
+        if chan.is_closing():  # the client left before the session started
+            return
         if not self.pty:
-            chan.write_stderr(b"wallboard needs a terminal: connect with ssh -t\r\n")
-            chan.exit(2)
+            self._refuse(b"wallboard needs a terminal: connect with ssh -t", 2)
             return
         if len(self.server.sessions) >= settings.max_sessions:
-            chan.write(f"wallboard: all {settings.max_sessions} sessions are in use; "
-                       "try again later\r\n".encode())  # fmt: skip
-            chan.exit(3)
+            self._refuse(f"wallboard: all {settings.max_sessions} sessions are in use; "
+                         "try again later".encode(), 3)  # fmt: skip
             return
         self.server.sessions.add(self)
         log.info("session for %s (%s, key %s) from %s, %dx%d %s", self.user, self.grant.role,
@@ -180,15 +180,18 @@ class BoardSession(asyncssh.SSHServerSession[bytes]):
         except OSError as exc:
             log.error("cannot start a board: %s", exc)
             self.server.sessions.discard(self)
-            chan.write_stderr(b"wallboard: the board could not start\r\n")
-            chan.exit(1)
+            if not chan.is_closing():
+                self._refuse(b"wallboard: the board could not start", 1)
             return
         self._touch()
         status = await self.child.wait()
-        if self.child is not None:
-            self.child.drain()
-        # The board ended by itself (q): let the last frame out, then close with its status.
+        # The board ended by itself (q), or is being ended: one ending either way.
         await self.end(status)
+
+    def _refuse(self, message: bytes, status: int) -> None:
+        assert self.chan is not None
+        self.chan.write_stderr(message + b"\r\n")
+        self.chan.exit(status)
 
     def _argv(self) -> list[str]:
         settings = self.server.settings
@@ -243,8 +246,9 @@ class BoardSession(asyncssh.SSHServerSession[bytes]):
             self.child.resize(width, height)
 
     def eof_received(self) -> bool:
-        self._schedule_end()
-        return False
+        # No more keys (`ssh -tt < /dev/null`): the board goes on drawing until the client
+        # disconnects or the board ends.
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._schedule_end()
@@ -264,12 +268,17 @@ class BoardSession(asyncssh.SSHServerSession[bytes]):
                  self.server.settings.idle_timeout_s)  # fmt: skip
         self._schedule_end(idle=True)
 
-    def _schedule_end(self, *, idle: bool = False) -> None:
+    def _schedule_end(self, status: int | None = None, *,
+                      idle: bool = False) -> asyncio.Task[None]:  # fmt: skip
         if self._ending is None:
-            self._ending = asyncio.get_running_loop().create_task(self.end(idle=idle))
+            self._ending = asyncio.get_running_loop().create_task(self._end(status, idle))
+        return self._ending
 
-    async def end(self, status: int | None = None, *, idle: bool = False) -> None:
-        """Reap the board and close the channel; safe to call more than once."""
+    async def end(self, status: int | None = None) -> None:
+        """Reap the board and close the channel; the first caller's ending is the one."""
+        await asyncio.shield(self._schedule_end(status))
+
+    async def _end(self, status: int | None, idle: bool) -> None:
         if self._idle is not None:
             self._idle.cancel()
         child, self.child = self.child, None
@@ -280,7 +289,7 @@ class BoardSession(asyncssh.SSHServerSession[bytes]):
         chan = self.chan
         if chan is not None and not chan.is_closing():
             if idle:
-                chan.write(b"\r\n\x1b[0mwallboard: idle limit reached, disconnecting\r\n")
+                chan.write(b"wallboard: idle limit reached, disconnecting\r\n")
             chan.exit(0 if status is None else max(status, 0))
 
 

@@ -83,10 +83,8 @@ class ReapingAppService(AppService):
                     continue
         task, self._task = self._task, None
         if task is not None:  # it ends on the app's EOF, passing on the app's stderr
-            try:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout)
-            except (TimeoutError, asyncio.CancelledError):
-                pass
 
 
 class WebBoardServer(Server):

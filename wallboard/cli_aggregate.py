@@ -17,7 +17,8 @@ from wallboard.config import ConfigError, load_config
               default="redis://127.0.0.1:6379/0", show_default=True,
               help="Redis to follow and publish to (env WALLBOARD_REDIS_URL).")
 @click.option("--stream", "streams", multiple=True, metavar="KEY",
-              help="Event stream key; repeat for several. Default from config: wallboard:events.")
+              help="Event stream key; repeat for several. Default from config: wallboard:events "
+              "(the control stream, board.control_stream, is always read too).")
 @click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots",
               show_default=True, metavar="KEY", help="Stream the snapshots are published to.")
 @click.option("--rate", "rate_hz", type=click.FloatRange(min=0.1, max=20), default=2.0,
@@ -38,7 +39,7 @@ def aggregate(redis_url: str, streams: tuple[str, ...], snapshot_key: str, rate_
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    aggregator = Aggregator(redis_url, list(streams) or config.streams, config,
+    aggregator = Aggregator(redis_url, config.with_control(list(streams)), config,
                             snapshot_key=snapshot_key, rate_hz=rate_hz, maxlen=maxlen,
                             aggregator_id=aggregator_id)  # fmt: skip
 

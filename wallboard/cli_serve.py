@@ -49,9 +49,19 @@ def run_snapshot_board(redis_url: str, snapshot_key: str, config: Config, *, kio
     if control is None:
         from feeds.control import RedisControlSink
 
-        control = RedisControlSink(_async_client(redis_url))
-    WallboardApp(source, config, wall_clock, kiosk=kiosk, page=page, role=role, user=user,
-                 control=control).run()  # fmt: skip
+        control = RedisControlSink(_async_client(redis_url), config.board.control_stream)
+    app = WallboardApp(source, config, wall_clock, kiosk=kiosk, page=page, role=role,
+                       user=user, control=control)  # fmt: skip
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        # The server ends a session with SIGTERM: quit cleanly, so the terminal is restored
+        # (alternate screen, mouse, cursor) before the client gets its last bytes.
+        if app.is_running:
+            app.call_later(app.exit)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    app.run()
 
 
 def _async_client(url: str) -> Any:
@@ -97,12 +107,12 @@ def session(redis_url: str, snapshot_key: str, fold: bool, streams: tuple[str, .
     from feeds.audit import AuditedControlSink
     from feeds.control import RedisControlSink
 
-    control = AuditedControlSink(
-        RedisControlSink(_async_client(redis_url)), audit_log, user=user or "?", role=role,
-        via=via, key=os.environ.get("WALLBOARD_AUDIT_KEY"),
-        peer=os.environ.get("WALLBOARD_AUDIT_PEER"))  # fmt: skip
+    sink = RedisControlSink(_async_client(redis_url), config.board.control_stream)
+    control = AuditedControlSink(sink, audit_log, user=user or "?", role=role, via=via,
+                                 key=os.environ.get("WALLBOARD_AUDIT_KEY"),
+                                 peer=os.environ.get("WALLBOARD_AUDIT_PEER"))  # fmt: skip
     run_snapshot_board(redis_url, snapshot_key, config, kiosk=kiosk, page=page,
-                       fold_streams=(list(streams) or config.streams) if fold else None,
+                       fold_streams=config.with_control(list(streams)) if fold else None,
                        role=role, user=user, control=control)  # fmt: skip
 
 
