@@ -42,9 +42,10 @@ from widgets.alerts import (
 )
 from widgets.floor import FloorSummary
 from widgets.header import BoardHeader
-from widgets.queues import QueueTable, QueueTiles
+from widgets.queues import QueueTable
 from widgets.rowlist import RowList
 from widgets.screens import DrillScreen, HelpScreen
+from widgets.tiles import QueueTiles
 from widgets.trends import TrendCharts
 
 PAGES: Final = ("overview", "queues", "agents", "trends", "alerts")
