@@ -174,8 +174,7 @@ class WebBoardServer(Server):
         return websocket
 
     async def on_startup(self, app: web.Application) -> None:
-        log.info("wallboard web on http://%s:%d/%s", self.host, self.port,
-                 "?token=..." if self.token else "")  # fmt: skip
+        """(textual-serve prints a banner here; `run_web` reports the bound port instead)"""
 
     async def on_shutdown(self, app: web.Application) -> None:
         await asyncio.gather(*(s.stop() for s in list(self.services)))
