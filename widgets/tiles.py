@@ -89,7 +89,8 @@ class QueueTiles(ScrollView):
         self.queues: Sequence[QueueSnapshot] = ()
         self.shown: list[QueueSnapshot] = []  # in grid order
         self.hidden = 0
-        self._tiles: dict[str, tuple[QueueSnapshot, int, list[Strip]]] = {}  # name -> drawn
+        # name -> (the queue as drawn, tile width, its lines' pieces, their strips)
+        self._tiles: dict[str, tuple[QueueSnapshot, int, list[tuple[Piece, ...]], list[Strip]]] = {}
         self._styles: dict[str, Style] = {}
         self._layout: tuple[int, int] = (1, TILE_WIDTH)  # columns, tile width
 
@@ -127,18 +128,28 @@ class QueueTiles(ScrollView):
             return
         for index, q in enumerate(queues):
             drawn = self._tiles.get(q.queue)
-            if drawn is None or drawn[0] != q:
-                self._tiles.pop(q.queue, None)
+            if drawn is None:
                 self._refresh_slot(index)
+            elif drawn[0] != q:
+                # Repaint only the lines that read differently: every byte goes over SSH.
+                old_lines = drawn[2]
+                self._tiles.pop(q.queue)
+                new_lines = self._tile(q, tile_width)[2]
+                for line, (old, new) in enumerate(zip(old_lines, new_lines, strict=True)):
+                    if old != new:
+                        self._refresh_slot(index, line)
         if hidden:
             self._refresh_slot(len(queues))
 
-    def _refresh_slot(self, index: int) -> None:
+    def _refresh_slot(self, index: int, line: int | None = None) -> None:
         columns, tile_width = self._layout
         row, column = divmod(index, columns)
         x = column * (tile_width + GUTTER)
         y = row * TILE_HEIGHT - round(self.scroll_offset.y)
-        self.refresh(Region(x, y, tile_width, TILE_HEIGHT))
+        if line is None:
+            self.refresh(Region(x, y, tile_width, TILE_HEIGHT))
+        else:
+            self.refresh(Region(x, y + line, tile_width, 1))
 
     def on_resize(self) -> None:
         self._lay_out()
@@ -165,20 +176,26 @@ class QueueTiles(ScrollView):
             segments.append(Segment(" " * (width - used), self._style("")))
         return Strip(segments, width).crop(0, width)
 
-    def _tile_strips(self, q: QueueSnapshot, width: int) -> list[Strip]:
+    def _tile(self, q: QueueSnapshot,
+              width: int) -> tuple[QueueSnapshot, int, list[tuple[Piece, ...]], list[Strip]]:
         drawn = self._tiles.get(q.queue)
         if drawn is not None and drawn[0] == q and drawn[1] == width:
-            return drawn[2]
+            return drawn
         level, lines = tile_lines(q, self.display_config)
-        strips = self._framed(lines, width, level)
-        self._tiles[q.queue] = (q, width, strips)
-        return strips
+        framed = self._framed(lines, width, level)
+        drawn = (q, width, framed, [self._strip(pieces, width) for pieces in framed])
+        self._tiles[q.queue] = drawn
+        return drawn
 
-    def _framed(self, lines: list[list[Piece]], width: int, level: str) -> list[Strip]:
+    def _tile_strips(self, q: QueueSnapshot, width: int) -> list[Strip]:
+        return self._tile(q, width)[3]
+
+    @staticmethod
+    def _framed(lines: list[list[Piece]], width: int, level: str) -> list[tuple[Piece, ...]]:
         tl, h, tr, v, bl, br = _BORDERS["heavy" if level in ("warn", "crit") else "round"]
         border = f"border-{level}"
         inner = width - 4  # border and one column of padding each side
-        strips = [self._strip([(tl + h * (width - 2) + tr, border)], width)]
+        framed: list[tuple[Piece, ...]] = [((tl + h * (width - 2) + tr, border),)]
         for pieces in lines:
             fitted: list[Piece] = []
             room = inner
@@ -188,16 +205,15 @@ class QueueTiles(ScrollView):
                 shown = set_cell_size(text, room) if cell_len(text) > room else text
                 fitted.append((shown, name))
                 room -= cell_len(shown)
-            strips.append(self._strip([(v + " ", border), *fitted, (" " * room, ""),
-                                       (" " + v, border)], width))  # fmt: skip
-        strips.append(self._strip([(bl + h * (width - 2) + br, border)], width))
-        return strips
+            framed.append(((v + " ", border), *fitted, (" " * room, ""), (" " + v, border)))
+        framed.append(((bl + h * (width - 2) + br, border),))
+        return framed
 
     def _more_strips(self, width: int) -> list[Strip]:
         text = [f"+{self.hidden} more queues", "(see the Queues page)"]
         lines = [[("", "")]] * 2 + [[(t.center(width - 4), "more")] for t in text] + \
             [[("", "")]] * 3  # fmt: skip
-        return self._framed(lines, width, "none")
+        return [self._strip(pieces, width) for pieces in self._framed(lines, width, "none")]
 
     def render_line(self, y: int) -> Strip:
         columns, tile_width = self._layout
