@@ -147,3 +147,14 @@ def test_ack_through_the_control_stream(redis_client: redis.Redis, stream_key: s
     fold_until(state, read_streams(redis_client, [stream_key, control], 0), at(BASE, 3))
     (a,) = alerts_of(build_snapshot(state), "queue_depth")
     assert (a.severity, a.acked_by) == ("critical", None)
+
+
+def test_a_warn_level_alone_is_checked_against_the_default_clear(tmp_path: Path) -> None:
+    """`warn = 2` alone would keep the default clear 15 above it and flap: refused."""
+    import pytest
+
+    from wallboard.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"`alerts\.queue_depth\.clear`: must not be above "
+                                          r"alerts\.queue_depth\.warn \(15 > 2; set both\)"):
+        config_from(tmp_path, "[alerts.queue_depth]\nwarn = 2\n")

@@ -97,3 +97,20 @@ def test_roster_from_a_redis_hash(redis_client: redis.Redis, stream_key: str,
     assert config.reserve.agents["r1"].name == "Reserve One"
     state = BoardState(config)
     assert next(m.agent for m in state.reserve.rank("vip", state.agents, 0)) == "r9"
+
+
+def test_response_after_login_keeps_its_time_and_roster_names_show(tmp_path: Path) -> None:
+    """The simulator writes the login before the response: the callee stays logged_in and
+    the response time is kept; a roster-only callee is named from the roster."""
+    config = config_from(tmp_path, ROSTER)
+    events = [
+        callout("co-1", 0, "r1,r2"),
+        event("agent.state", at(BASE, 30), agent="r1", state="available"),
+        event("reserve.response", at(BASE, 31), callout="co-1", agent="r1", response="accepted"),
+        event("reserve.response", at(BASE, 40), callout="co-1", agent="r2", response="declined"),
+    ]
+    (co,) = fold(events, at(BASE, 45), config).callouts
+    assert [(c.agent, c.name, c.status, c.responded_at) for c in co.agents] == [
+        ("r1", "Reserve One", "logged_in", "2026-11-11T10:00:31+08:00"),
+        ("r2", "Reserve Two", "declined", "2026-11-11T10:00:40+08:00")]
+    assert co.ended_at_ms == at(BASE, 40) and not co.active

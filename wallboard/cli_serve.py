@@ -19,7 +19,7 @@ import click
 
 from wallboard.config import Config, ConfigError, load_config
 
-PAGES = click.Choice(["overview", "queues", "agents", "trends"])
+PAGES = click.Choice(["overview", "queues", "agents", "trends", "alerts"])
 
 
 def _config(path: str | None) -> Config:

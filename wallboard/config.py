@@ -286,6 +286,9 @@ def _check_feed(feed: FeedSection) -> list[tuple[str, str]]:
 
 def _check_alerts(config: Config) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
+    from wallboard.alerts import rule_defaults  # alerts imports this module
+
+    defaults = rule_defaults(config)
     for name in AlertsSection.__struct_fields__:
         rule = getattr(config.alerts, name)
         if not hasattr(rule, "warn"):
@@ -293,10 +296,18 @@ def _check_alerts(config: Config) -> list[tuple[str, str]]:
         for key in ("raise_after_s", "clear_after_s"):
             if (getattr(rule, key) or 0) < 0:
                 problems.append((f"alerts.{name}.{key}", "must not be negative"))
-        if rule.warn is not None and rule.critical is not None and rule.critical < rule.warn:
-            problems.append((f"alerts.{name}.critical", f"must not be below alerts.{name}.warn"))
-        if rule.warn is not None and rule.clear is not None and rule.clear > rule.warn:
-            problems.append((f"alerts.{name}.clear", f"must not be above alerts.{name}.warn"))
+        # Judge the levels as they will apply: a table that sets `warn` alone keeps the
+        # default `critical` and `clear`, which must still bracket it (else it would flap).
+        base = defaults[name]
+        warn = base.warn if rule.warn is None else rule.warn
+        critical = base.critical if rule.critical is None else rule.critical
+        clear = base.clear if rule.clear is None else rule.clear
+        if critical < warn:
+            problems.append((f"alerts.{name}.critical", f"must not be below alerts.{name}.warn "
+                             f"({critical:g} < {warn:g}; set both)"))  # fmt: skip
+        if clear > warn:
+            problems.append((f"alerts.{name}.clear", f"must not be above alerts.{name}.warn "
+                             f"({clear:g} > {warn:g}; set both)"))  # fmt: skip
     occupancy = config.staffing.max_occupancy
     if occupancy is not None and not 0 < occupancy <= 1:
         problems.append(("staffing.max_occupancy", "must be a fraction in (0, 1]"))

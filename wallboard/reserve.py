@@ -59,6 +59,12 @@ class Callout:
             for c in self.callees.values()
         )
 
+    def ended_at(self) -> int | None:
+        """When the last callee logged in or answered no, if every callee has (timeouts aside)."""
+        times = [c.logged_in_at if c.status == LOGGED_IN else c.responded_at
+                 for c in self.callees.values()]  # fmt: skip
+        return None if None in times else max(t for t in times if t is not None)
+
     def active(self, now: int, response_timeout_ms: int, login_timeout_ms: int) -> bool:
         """Someone may still come: a callee neither final nor past the login timeout."""
         if now - self.called_at >= login_timeout_ms:
@@ -103,10 +109,12 @@ class CalloutBook:
     def respond(self, callout_id: str, agent: str, response: str, at: int) -> None:
         callout = self.callouts.get(callout_id)
         callee = None if callout is None else callout.callees.get(agent)
-        if callee is None or callee.status == LOGGED_IN:
+        if callee is None:
             return
-        callee.status = ACCEPTED if response == "accepted" else DECLINED
-        callee.responded_at = at
+        if callee.responded_at is None:
+            callee.responded_at = at
+        if callee.status != LOGGED_IN:  # a login (the stronger fact) may have come first
+            callee.status = ACCEPTED if response == "accepted" else DECLINED
 
     def agent_state(self, agent: str, state: str, at: int) -> None:
         """A callee who logs in after the call has come (whatever they answered)."""

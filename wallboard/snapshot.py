@@ -155,6 +155,7 @@ class CalloutSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     agents: list[CalleeSnapshot]
     overdue: bool  # some callee neither answered nor logged in within the timeout
     active: bool
+    ended_at_ms: int | None = None  # every callee logged in or declined, at this time
 
 
 class CalloutRecommendation(msgspec.Struct, frozen=True, kw_only=True):
@@ -415,7 +416,7 @@ def _callout_snapshot(state: BoardState, callout: Callout) -> CalloutSnapshot:
         agents=[
             CalleeSnapshot(
                 agent=c.agent,
-                name=state.agents[c.agent].name if c.agent in state.agents else None,
+                name=_callee_name(state, c.agent),
                 status=callout.status_of(c, now, book.response_timeout_ms),
                 responded_at=local(c.responded_at),
                 logged_in_at=local(c.logged_in_at),
@@ -424,7 +425,16 @@ def _callout_snapshot(state: BoardState, callout: Callout) -> CalloutSnapshot:
         ],
         overdue=callout.overdue(now, book.response_timeout_ms, book.login_timeout_ms),
         active=callout.active(now, book.response_timeout_ms, book.login_timeout_ms),
+        ended_at_ms=callout.ended_at(),
     )
+
+
+def _callee_name(state: BoardState, agent_id: str) -> str | None:
+    agent = state.agents.get(agent_id)
+    if agent is not None and agent.name:
+        return agent.name
+    entry = state.reserve.roster_config.get(agent_id)
+    return None if entry is None else entry.name
 
 
 def _recommendations(state: BoardState,

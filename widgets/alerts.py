@@ -14,6 +14,7 @@ from wallboard.snapshot import AlertSnapshot, CalloutRecommendation, CalloutSnap
 from widgets.rowlist import Column, Row, RowList
 from widgets.styles import line
 
+RECENT_MS: Final = 10 * 60_000
 SYMBOL: Final = {"critical": "‼ CRIT", "warn": "▲ WARN"}
 CALLEE_SYMBOL: Final = {"called": "… called", "accepted": "✓ accepted", "declined": "✗ declined",
                         "logged_in": "● logged in", "no_answer": "! no answer"}  # fmt: skip
@@ -103,7 +104,9 @@ class AlertsSummary(Static):
             parts += [("\n☎ CALL ", "$warning bold reverse"),
                       f" {rec.agents_needed} for {clean(rec.queue, 16)}: {who}\n",
                       (clean(rec.reason, 160), "$text-muted")]  # fmt: skip
-        running = [c for c in snap.callouts if c.active or c.overdue]
+        # Running ones, and for ten minutes those just completed: the floor sees them arrive.
+        running = [c for c in snap.callouts if c.active or c.overdue or (
+            c.ended_at_ms is not None and now_ms - c.ended_at_ms < RECENT_MS)]
         parts += _callout_lines(running, now_ms, 3)
         rejected = sum(snap.events_rejected.values())
         if rejected:
