@@ -17,7 +17,7 @@ from wallboard.replay_player import SPEEDS
 from wallboard.timeutil import format_local, parse_user_time
 
 # A checkpoint at least every this much fold time: a seek folds no more than that.
-CHECKPOINT_BUDGET_S = 0.4
+CHECKPOINT_BUDGET_S = 0.6
 
 F = TypeVar("F", bound=Callable[..., Any])
 
