@@ -119,3 +119,17 @@ def test_time_sorted_input_checkpoints_by_count(tmp_path: Path) -> None:
 def test_a_window_that_ends_before_it_starts_is_refused() -> None:
     with pytest.raises(ValueError, match="after its start"):
         Replay(CONFIG, END, START)
+
+
+def test_step_back_stops_at_the_window_start(scenario: tuple[list[bytes], Path]) -> None:
+    all_lines, path = scenario
+    replay = load(all_lines)
+    at_start = to_json(replay.snapshot())
+    replay.step_event(-1)
+    assert replay.now == START and to_json(replay.snapshot()) == at_start
+    replay.step_event(2)
+    second = replay.now
+    replay.step_event(-1)
+    replay.step_event(-1)
+    assert replay.now == START and to_json(replay.snapshot()) == to_json(reference(path, START))
+    assert second >= START

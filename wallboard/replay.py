@@ -292,12 +292,13 @@ class Replay:
         self.goto(bisect_right(self._ts, t), t)
 
     def step_event(self, delta: int = 1) -> None:
-        """One event forward (or back): the clock moves to that event's time."""
-        target = min(max(self.cursor + delta, 0), len(self._ts))
+        """One event of the window forward (or back): the clock moves to that event's time."""
+        first = bisect_right(self._ts, self.start_ms)  # the events up to the start stay
+        target = min(max(self.cursor + delta, first), len(self._ts))
         if target == self.cursor:
             return
-        t = self._ts[target - 1] if target else self.start_ms
-        self.goto(target, min(max(t, self.start_ms), self.end_ms))
+        t = self._ts[target - 1] if target > first else self.start_ms
+        self.goto(target, min(t, self.end_ms))
 
     def step_minute(self, delta: int = 1) -> None:
         self.seek(self.now + delta * MINUTE_MS)
