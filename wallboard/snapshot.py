@@ -266,7 +266,7 @@ def _erlang(state: BoardState, queue: QueueState, working: int) -> dict[str, Any
     and AHT (the window's, else today's); docs/staffing.md."""
     span_ms = min(state.window_ms, state.as_of - state.first_event_ts)
     aht = queue.window.aht_s() or queue.today.aht_s()
-    if span_ms < 60_000 or aht is None:
+    if span_ms < 60_000 or not aht:  # no handle time yet (or all zero): nothing to size
         return {}
     per_hour = queue.window.offered * 3_600_000 / span_ms
     staffing = required_agents(per_hour, aht, queue.rules.threshold_s, queue.rules.target,
