@@ -72,6 +72,9 @@ class QueueSection(_Section):
     threshold_s: float | None = None
     target: float | None = None
     short_abandon_s: float | None = None
+    # Contacts one agent handles at once (chat: often 2-3). Erlang C sizes the queue for the
+    # offered traffic divided by this; docs/staffing.md.
+    concurrency: float = 1.0
 
 
 class DisplaySection(_Section):
@@ -159,6 +162,7 @@ class Config(_Section, dict=True):
             default_threshold if section.threshold_s is None else section.threshold_s,
             sl.target if section.target is None else section.target,
             sl.short_abandon_s if section.short_abandon_s is None else section.short_abandon_s,
+            section.concurrency,
         )
 
 
@@ -167,6 +171,7 @@ class QueueRules(msgspec.Struct, frozen=True):
     threshold_s: float
     target: float
     short_abandon_s: float
+    concurrency: float = 1.0
 
 
 def parse_clock(text: str) -> tuple[int, int]:
@@ -223,6 +228,8 @@ def _check(config: Config) -> list[tuple[str, str]]:
         problems.append(("service_level.ticket_threshold_s", "must be positive"))
     for name, queue in config.queues.items():
         check_sl(f"queues.{name}", queue.threshold_s, queue.target, queue.short_abandon_s)
+        if not 1 <= queue.concurrency <= 20:
+            problems.append((f"queues.{name}.concurrency", "must be between 1 and 20"))
 
     if not 0 <= load.daily_low <= load.daily_high:
         problems.append(("agent_load.daily_low", "must be between 0 and agent_load.daily_high"))

@@ -56,7 +56,7 @@ class Contact:
 
 
 class QueueState:
-    __slots__ = ("ledger", "name", "rules", "short_ms", "threshold_ms", "waiting")
+    __slots__ = ("ledger", "messages", "name", "rules", "short_ms", "threshold_ms", "waiting")
 
     def __init__(self, name: str, rules: QueueRules, window_ms: int) -> None:
         self.name = name
@@ -65,6 +65,7 @@ class QueueState:
         self.short_ms = round(rules.short_abandon_s * 1000)
         self.ledger = QueueLedger(window_ms)
         self.waiting: dict[str, int] = {}  # contact -> time it entered this queue
+        self.messages = TimeRing(HOUR_MS)  # customer questions in its chats (rule of thumb)
 
     @property
     def today(self) -> PeriodCounts:
@@ -437,6 +438,9 @@ class BoardState:
 
     def _message(self, event: Event) -> None:
         contact = self.contacts.get(event.contact)  # type: ignore[arg-type]
+        queue_name = contact.queue if contact is not None else event.queue
+        if queue_name is not None:
+            self._queue(queue_name).messages.add(event.ts)
         agent_id = contact.agent if contact is not None and contact.agent else event.agent
         if agent_id is not None:
             self._agent(agent_id).messages.add(event.ts)

@@ -11,7 +11,7 @@ import msgspec
 
 from wallboard.alert_text import describe
 from wallboard.alerts import AlertRecord
-from wallboard.erlang import required_agents
+from wallboard.erlang import required_agents, rule_of_thumb_agents
 from wallboard.events import AGENT_STATES
 from wallboard.fold import AgentState, BoardState, QueueState
 from wallboard.metrics import PeriodCounts
@@ -66,6 +66,10 @@ class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     erlang_service_level: float | None = None
     erlang_asa_s: float | None = None
     erlang_occupancy: float | None = None
+    # The seeds' rule of thumb: customer questions (contact.message) in the last hour / 360
+    # per agent, rounded up; None while the queue has no question in the hour.
+    questions_last_hour: int = 0
+    rule_of_thumb_agents: int | None = None
 
 
 class AgentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -258,7 +262,16 @@ def _queue_snapshot(state: BoardState, queue: QueueState,
         agents_available=available,
         agents_working=working,
         **erlang,
+        **_rule_of_thumb(state, queue),
     )
+
+
+def _rule_of_thumb(state: BoardState, queue: QueueState) -> dict[str, Any]:
+    questions = queue.messages.count(state.as_of)
+    per_agent = state.config.agent_load.hourly_messages_max
+    return {"questions_last_hour": questions,
+            "rule_of_thumb_agents": rule_of_thumb_agents(questions, per_agent) if questions
+            else None}  # fmt: skip
 
 
 def _erlang(state: BoardState, queue: QueueState, working: int) -> dict[str, Any]:
@@ -269,8 +282,9 @@ def _erlang(state: BoardState, queue: QueueState, working: int) -> dict[str, Any
     if span_ms < 60_000 or not aht:  # no handle time yet (or all zero): nothing to size
         return {}
     per_hour = queue.window.offered * 3_600_000 / span_ms
-    staffing = required_agents(per_hour, aht, queue.rules.threshold_s, queue.rules.target,
-                               state.config.staffing.max_occupancy)  # fmt: skip
+    # An agent working `concurrency` chats at once is that many servers to Erlang C.
+    staffing = required_agents(per_hour / queue.rules.concurrency, aht, queue.rules.threshold_s,
+                               queue.rules.target, state.config.staffing.max_occupancy)
     return {
         "required_agents": staffing.required_agents,
         "staffed_gap": staffing.required_agents - working,

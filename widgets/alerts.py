@@ -30,10 +30,11 @@ def age(seconds: float) -> str:
 
 
 def active_alerts(snap: Snapshot) -> list[AlertSnapshot]:
-    """Active alerts, the worst and unacknowledged first, then the newest."""
+    """Active alerts: critical first, then what the whole floor suffers (queues, the feed)
+    before single agents, then the unacknowledged, then the newest."""
     active = [a for a in snap.alerts if a.cleared_at is None]
-    active.sort(key=lambda a: (a.severity != "critical", a.acked_by is not None,
-                               -a.raised_at_ms))  # fmt: skip
+    active.sort(key=lambda a: (a.severity != "critical", a.subject_kind == "agent",
+                               a.acked_by is not None, -a.raised_at_ms))  # fmt: skip
     return active
 
 
@@ -100,7 +101,9 @@ class AlertsSummary(Static):
         if len(active) > 8:
             parts.append(f"… {len(active) - 8} more (page 5)\n")
         for rec in snap.callout_recommendations[:3]:
-            who = ", ".join(clean(a, 12) for a in rec.agents) or "nobody free"
+            who = ", ".join(clean(a, 12) for a in rec.agents[:6]) or "nobody free"
+            if len(rec.agents) > 6:
+                who += f" +{len(rec.agents) - 6} more"
             parts += [("\n☎ CALL ", "$warning bold reverse"),
                       f" {rec.agents_needed} for {clean(rec.queue, 16)}: {who}\n",
                       (clean(rec.reason, 160), "$text-muted")]  # fmt: skip
