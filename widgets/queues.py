@@ -22,6 +22,8 @@ def queue_columns() -> tuple[Column, ...]:
         Column("aband", 6, "right"),
         Column("offered", 7, "right", drop=2),
         Column("free/staff", 10, "right", drop=1),
+        Column("need", 6, "right", drop=2),  # Erlang C required agents and the gap
+        Column("360/h", 5, "right", drop=4),  # the seeds' rule of thumb
         Column("kind", 8, drop=5),
     )
 
@@ -40,8 +42,19 @@ def queue_row(q: QueueSnapshot, d: DisplaySection) -> Row:
         (pct(q.today.abandon_rate, 1), lv.abandon),
         (str(q.today.offered), ""),
         (f"{q.agents_available}/{q.agents_staffed}", ""),
+        _need(q),
+        ("—" if q.rule_of_thumb_agents is None else str(q.rule_of_thumb_agents), "dim"),
         (q.kind, "dim"),
     )
+
+
+def _need(q: QueueSnapshot) -> tuple[str, str]:
+    """Erlang C's required agents, with the shortfall when there is one: "14 +3"."""
+    if q.required_agents is None or q.staffed_gap is None:
+        return ("—", "dim")
+    if q.staffed_gap > 0:
+        return (f"{q.required_agents} +{q.staffed_gap}", "warn")
+    return (str(q.required_agents), "")
 
 
 class QueueTable(RowList[QueueSnapshot]):
