@@ -10,7 +10,9 @@ clients in this process reading everything sent. A producer thread XADDs 1,000 e
 Measured over the window after every viewer shows LIVE plus a warm-up: CPU of the server's
 process tree (the server and its boards) plus the aggregator, as the median of per-second
 samples in % of one core; RSS of the same processes at the end; bytes/s received by viewer 0
-(median of per-second counts). Valkey, the producer and the clients are not counted.
+(median of per-second counts); and, over the same window, the median CPU of one board
+process, the aggregator's and the SSH server process's own. Valkey, the producer and the
+clients are not counted.
 
     python benchmarks/bench_ssh_viewers.py [--viewers 1,10,30] [--seconds 10] [--warmup 8]
 """
@@ -196,8 +198,11 @@ async def _window(port: int, tmp: Path, count: int, seconds: float, warmup: floa
     await asyncio.sleep(warmup)
     roots = [server.pid] + ([aggregator.pid] if aggregator is not None else [])
     cpu_samples, byte_samples = [], []
+    boards = [p for p in descendants(server.pid) if p != server.pid]
+    first = {pid: cpu_ticks([pid]) for pid in [*roots, *boards]}
     last_cpu = cpu_ticks([p for r in roots for p in descendants(r)])
     last_bytes, last_t = received[0], time.monotonic()
+    window_start = last_t
     end = last_t + seconds
     while time.monotonic() < end:
         await asyncio.sleep(1.0)
@@ -206,12 +211,21 @@ async def _window(port: int, tmp: Path, count: int, seconds: float, warmup: floa
         cpu_samples.append(100 * (now_cpu - last_cpu) / TICK / (now_t - last_t))
         byte_samples.append((received[0] - last_bytes) / (now_t - last_t))
         last_cpu, last_bytes, last_t = now_cpu, received[0], now_t
+    elapsed = time.monotonic() - window_start
+
+    def share(pid: int) -> float:
+        return 100 * (cpu_ticks([pid]) - first[pid]) / TICK / elapsed
+
+    per_board = statistics.median(share(pid) for pid in boards) if boards else 0.0
+    agg_cpu = share(aggregator.pid) if aggregator is not None else 0.0
+    server_cpu = share(server.pid)
     rss = rss_mb([p for r in roots for p in descendants(r)])
     stop_at.set()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(task, 10)
     return {"cpu": statistics.median(cpu_samples), "rss": rss,
-            "bytes": statistics.median(byte_samples), "live_s": all_live_s}  # fmt: skip
+            "bytes": statistics.median(byte_samples), "live_s": all_live_s,
+            "board": per_board, "agg": agg_cpu, "sshd": server_cpu}  # fmt: skip
 
 
 def main() -> None:
@@ -232,12 +246,14 @@ def main() -> None:
                   f"{args.seconds:g}s window after {args.warmup:g}s warm-up; "
                   f"{os.cpu_count()} cores")
             print(f"{'mode':<10} {'viewers':>7} {'CPU % core':>10} {'RSS MB':>7} "
-                  f"{'B/s to one':>10} {'all live s':>10}")
+                  f"{'B/s to one':>10} {'all live s':>10} {'per board':>9} {'aggregator':>10} "
+                  f"{'ssh server':>10}")
             for mode in args.modes.split(","):
                 for count in (int(n) for n in args.viewers.split(",")):
                     r = measure(url, tmp, mode, count, args.seconds, args.warmup)
                     print(f"{mode:<10} {count:>7} {r['cpu']:>10.0f} {r['rss']:>7.0f} "
-                          f"{r['bytes']:>10.0f} {r['live_s']:>10.1f}", flush=True)
+                          f"{r['bytes']:>10.0f} {r['live_s']:>10.1f} {r['board']:>9.1f} "
+                          f"{r['agg']:>10.1f} {r['sshd']:>10.1f}", flush=True)
     finally:
         server.stop()
 

@@ -204,7 +204,9 @@ class WallboardApp(App[None]):
 
     def _draw_ready(self, snap: Snapshot, now: int) -> None:
         status = self.source.status
-        key = (id(snap), now // 1000, status)
+        # A new snapshot, a new second, or a change of feed state: the lag figure (new on every
+        # read) alone does not redraw the board.
+        key = (id(snap), now // 1000, status.state, status.notice, status.error, status.via)
         if key == self._last_key:
             return
         self._last_key = key
