@@ -3,9 +3,13 @@ the engine's snapshot at the virtual time (a fake wall clock drives playback).""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from tests.replay_scenario import CONFIG, END, START, at, lines
+import pytest
+from click.testing import CliRunner
+
+from tests.replay_scenario import CONFIG, END, START, at, lines, write
+from wallboard.cli import main
 from wallboard.replay import Replay
 from wallboard.replay_app import ReplayApp
 from wallboard.snapshot import build_snapshot, to_json
@@ -91,3 +95,21 @@ def test_timeline_cells() -> None:
     # 10 cells over 100 s: an alert at 35 s, a callout at 72 s, the cursor at 50 s.
     cells = timeline_cells(10, 0, 100_000, 50_000, [(35_000, "alert"), (72_000, "callout")])
     assert "".join(c for c, _ in cells) == "━━━!━█─C──"
+
+
+def test_replay_command_loads_the_window_and_runs_the_app(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    path = write(tmp_path / "day.ndjson", lines())
+    ran: list[ReplayApp] = []
+    monkeypatch.setattr(ReplayApp, "run", lambda self, **_: ran.append(self))
+    args = ["replay", "--file", str(path), "--from", "2026-11-11 00:00", "--to",
+            "2026-11-11 04:20", "--speed", "50"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    [app] = ran
+    assert app.player.speed == 50 and app.replay.now == START and app.replay.end_ms == END
+    assert "events folded" in result.output
+    bad = CliRunner().invoke(main, [*args[:-1], "30"])
+    assert bad.exit_code == 2 and "one of 1, 2, 5, 10" in bad.output
+    both = CliRunner().invoke(main, [*args, "--redis", "redis://127.0.0.1:1/0"])
+    assert both.exit_code == 2 and "not both" in both.output
