@@ -9,6 +9,7 @@ logged once per change and counts as empty (nobody gets in by a broken file).
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Final, NamedTuple
 
@@ -34,9 +35,13 @@ class KeyRoles:
 
     def check(self) -> None:
         """Fail early (at server start) on a key file that cannot be read."""
-        for path in self.files.values():
-            if path is not None:
+        for role, path in self.files.items():
+            if path is None:
+                continue
+            try:
                 asyncssh.read_authorized_keys(str(path))
+            except (OSError, ValueError) as exc:
+                raise ValueError(f"{role} keys {path}: {exc}") from None
 
     def grant(self, key: asyncssh.SSHKey, client_host: str, client_addr: str) -> Grant | None:
         """The role of a public key, or None: not listed in either file."""
@@ -66,12 +71,13 @@ class KeyRoles:
 def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
     """The server's persistent host key: generated (ed25519, mode 0600) on first start."""
     if path.exists():
-        return asyncssh.read_private_key(str(path))
+        try:
+            return asyncssh.read_private_key(str(path))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"host key {path}: {exc}") from None
     key = asyncssh.generate_private_key("ssh-ed25519", comment="wallboard host key")
     path.parent.mkdir(parents=True, exist_ok=True)
     data = key.export_private_key()
-    import os
-
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(data)

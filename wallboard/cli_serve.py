@@ -147,13 +147,14 @@ def ssh(redis_url: str, host: str, port: int, host_key: Path, viewer_keys: Path 
         idle_timeout: float, snapshot_key: str, fold: bool, streams: tuple[str, ...],
         config_path: str | None) -> None:  # fmt: skip
     """An SSH server: each session gets its own board, sized to the client's terminal."""
-    from feeds.ssh_keys import KeyRoles
+    from feeds.ssh_keys import KeyRoles, load_or_create_host_key
     from feeds.ssh_server import SshSettings, serve_forever
 
     _config(config_path)  # a bad config fails here, not in every session
     try:
         keys = KeyRoles(viewer_keys, supervisor_keys)
         keys.check()
+        load_or_create_host_key(host_key)  # a first start generates it here
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     env = {"WALLBOARD_REDIS_URL": redis_url}  # in the environment: never in `ps` output
