@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pty
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,6 +192,38 @@ def test_killing_the_client_leaves_no_process(site: Site, tmux: Tmux) -> None:
     os.kill(tmux.pane_pid("k"), signal.SIGKILL)  # the ssh client dies: no goodbye
     wait_for(lambda: not any(alive(pid) for pid in boards), 15, "the board process to go")
     assert children_of(server) == set()
+
+
+def test_a_vanished_client_is_noticed_by_keepalives(site: Site) -> None:
+    """A network cut sends no FIN: a stopped client answers nothing, as a dead link. (Outside
+    tmux, which resumes a stopped pane: the client on a pty of our own.)"""
+    server, port = site.serve("--keepalive", "1")
+    master, slave = pty.openpty()
+    client = subprocess.Popen(ssh_argv(port, site.viewer, "carl"), stdin=slave, stdout=slave,
+                              stderr=slave, start_new_session=True)  # fmt: skip
+    os.close(slave)
+    try:
+        screen = bytearray()
+
+        def board_drawn() -> bool:
+            while select.select([master], [], [], 0)[0]:
+                screen.extend(os.read(master, 65536))
+            return b"via agg-ssh" in screen
+
+        wait_for(board_drawn, 30, "the board")
+        boards = children_of(server.pid)
+        assert len(boards) == 1
+        client.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        # 3 keepalives of 1 s unanswered: gone; then SIGTERM (SIGKILL after 3 s)
+        wait_for(lambda: not any(alive(pid) for pid in boards), 15, "the board to go")
+        assert time.monotonic() - stopped >= 3
+    finally:
+        client.kill()
+        client.send_signal(signal.SIGCONT)
+        client.wait()
+        os.close(master)
+        stop_process(server)
 
 
 def side_panel_column(screen: str) -> int | None:

@@ -134,6 +134,8 @@ def session(redis_url: str, snapshot_key: str, fold: bool, streams: tuple[str, .
 @click.option("--max-sessions", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--idle-timeout", type=click.FloatRange(min=0), default=0, show_default=True,
               metavar="SECONDS", help="Close a session after this long without a key (0: never).")
+@click.option("--keepalive", type=click.FloatRange(min=0.5), default=10.0, show_default=True,
+              metavar="SECONDS", help="Probe quiet clients this often; 3 unanswered: gone.")
 @click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots",
               show_default=True, metavar="KEY")
 @click.option("--fold", is_flag=True,
@@ -144,8 +146,8 @@ def session(redis_url: str, snapshot_key: str, fold: bool, streams: tuple[str, .
               type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
 def ssh(redis_url: str, host: str, port: int, host_key: Path, viewer_keys: Path | None,
         supervisor_keys: Path | None, audit_log: Path | None, max_sessions: int,
-        idle_timeout: float, snapshot_key: str, fold: bool, streams: tuple[str, ...],
-        config_path: str | None) -> None:  # fmt: skip
+        idle_timeout: float, keepalive: float, snapshot_key: str, fold: bool,
+        streams: tuple[str, ...], config_path: str | None) -> None:  # fmt: skip
     """An SSH server: each session gets its own board, sized to the client's terminal."""
     from feeds.ssh_keys import KeyRoles, load_or_create_host_key
     from feeds.ssh_server import SshSettings, serve_forever
@@ -168,7 +170,8 @@ def ssh(redis_url: str, host: str, port: int, host_key: Path, viewer_keys: Path 
     audit = None if audit_log is None else audit_log.resolve()
     settings = SshSettings(host=host, port=port, host_key=host_key, keys=keys,
                            session_env=env, session_args=args, max_sessions=max_sessions,
-                           idle_timeout_s=idle_timeout, audit_log=audit)  # fmt: skip
+                           idle_timeout_s=idle_timeout, audit_log=audit,
+                           keepalive_s=keepalive)  # fmt: skip
     _run_server(serve_forever(settings, ready=lambda p: click.echo(
         f"wallboard SSH server listening on {host}:{p}", err=True)))
 
