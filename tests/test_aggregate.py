@@ -17,6 +17,7 @@ import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -26,6 +27,7 @@ import redis
 from feeds.aggregator import Aggregator
 from feeds.snapshot_feed import SnapshotFeed
 from feeds.snapshot_wire import decode_entry, encode_snapshot
+from tests.remote_harness import start_floor
 from wallboard.app import WallboardApp
 from wallboard.app_source import MemorySource
 from wallboard.config import Config, FeedSection
@@ -270,3 +272,36 @@ def test_aggregate_command_publishes_and_stops_on_sigterm(
             process.kill()
             process.wait()
         redis_client.delete(snap_key)
+
+
+def test_board_from_snapshots_in_a_terminal(redis_client: redis.Redis, redis_url: str,
+                                            tmp_path: Path) -> None:  # fmt: skip
+    """`wallboard board --from-snapshots` on a real pty: the aggregator's board, `via` it;
+    a closed terminal ends it."""
+    import pty
+    import select
+
+    floor = start_floor(redis_url, redis_client, tmp_path, "agg-board")
+    master, slave = pty.openpty()
+    board = subprocess.Popen(
+        [sys.executable, "-m", "wallboard", "board", "--from-snapshots", "--redis", redis_url,
+         "--snapshot-stream", floor.snapshots, "--config", str(floor.config)],
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "34"})  # fmt: skip
+    os.close(slave)
+    screen = bytearray()
+    try:
+        deadline = time.monotonic() + 30
+        while b"via agg-board" not in screen or b"vip" not in screen:
+            assert time.monotonic() < deadline, f"no board: {bytes(screen[-500:])!r}"
+            if select.select([master], [], [], 0.1)[0]:
+                screen.extend(os.read(master, 65536))
+        assert b"LIVE" in screen
+        board.send_signal(signal.SIGHUP)  # the terminal goes away
+        assert board.wait(timeout=15) == 0
+    finally:
+        if board.poll() is None:
+            board.kill()
+            board.wait()
+        os.close(master)
+        floor.stop(redis_client)
