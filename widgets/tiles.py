@@ -110,7 +110,9 @@ class QueueTiles(ScrollView):
         hidden = 0
         if self.fit:
             d = self.display_config
-            queues.sort(key=lambda q: (-rank(QueueLevels(q, d).overall), -q.waiting, q.queue))
+            # Worst level first, then by name: not by the waiting count, which would make the
+            # tiles jump around the big screen (and repaint all of them) every tick.
+            queues.sort(key=lambda q: (-rank(QueueLevels(q, d).overall), q.queue))
             capacity = max(1, columns * max(1, height // TILE_HEIGHT))
             if len(queues) > capacity:
                 hidden = len(queues) - (capacity - 1)
