@@ -22,6 +22,7 @@ import asyncssh
 
 from feeds.pty_child import PtyChild
 from feeds.ssh_keys import Grant, KeyRoles, load_or_create_host_key
+from wallboard.sanitize import clean
 
 log = logging.getLogger("wallboard.ssh")
 
@@ -111,9 +112,10 @@ class _Connection(asyncssh.SSHServer):
 
     def session_requested(self) -> asyncssh.SSHServerSession[bytes] | bool:
         assert self.conn is not None and self.grant is not None
-        username = self.conn.get_extra_info("username") or "?"
+        # The login name signs actions and is drawn: no control characters, bounded.
+        username = clean(str(self.conn.get_extra_info("username") or ""), 64) or "?"
         peer = self.conn.get_extra_info("peername") or ("", 0)
-        return BoardSession(self.server, self.grant, str(username), str(peer[0]))
+        return BoardSession(self.server, self.grant, username, str(peer[0]))
 
 
 class BoardSession(asyncssh.SSHServerSession[bytes]):
@@ -174,17 +176,22 @@ class BoardSession(asyncssh.SSHServerSession[bytes]):
         self.server.sessions.add(self)
         log.info("session for %s (%s, key %s) from %s, %dx%d %s", self.user, self.grant.role,
                  self.grant.fingerprint, self.peer, *self.size, self.term)  # fmt: skip
-        self.child = PtyChild(self._argv(), self._env(), *self.size)
+        child = PtyChild(self._argv(), self._env(), *self.size)
         try:
-            await self.child.start(self._output)
+            await child.start(self._output)
         except OSError as exc:
             log.error("cannot start a board: %s", exc)
             self.server.sessions.discard(self)
             if not chan.is_closing():
                 self._refuse(b"wallboard: the board could not start", 1)
             return
+        if self._ending is not None or chan.is_closing():  # the client left while it started
+            await child.stop(settings.stop_timeout_s)
+            self.server.sessions.discard(self)
+            return
+        self.child = child
         self._touch()
-        status = await self.child.wait()
+        status = await child.wait()
         # The board ended by itself (q), or is being ended: one ending either way.
         await self.end(status)
 
