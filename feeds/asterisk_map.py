@@ -53,7 +53,7 @@ def _seconds(line: QueueLogLine, index: int, name: str) -> int | None:
     text = line.datum(index)
     if text == "":
         return None  # an older version without this field
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" is a digit to str.isdigit()
         raise BadLine(f"{line.event} {name} (data{index + 1}) is not a number of seconds")
     return int(text)
 

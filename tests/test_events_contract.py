@@ -157,3 +157,13 @@ def build_config() -> Any:
     from wallboard.config import load_config
 
     return load_config(None)
+
+
+def test_non_ascii_digits_are_not_numbers() -> None:
+    """str.isdigit() accepts "²" and "٣"; times and entry IDs take ASCII digits only."""
+    from wallboard.events import Rejection, decode
+
+    bad_ts = decode({"type": "bot.resolved", "ts": "17943624000²"})
+    assert isinstance(bad_ts, Rejection) and bad_ts.reason == "bad_timestamp"
+    bad_id = decode({"type": "bot.resolved"}, "²-0")
+    assert isinstance(bad_id, Rejection) and (bad_id.reason, bad_id.field) == ("bad_value", "_id")

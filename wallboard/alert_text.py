@@ -19,10 +19,16 @@ _WHAT = {
 }
 
 
+# Rules that count only up to one past their critical level (wallboard.alerts._queue_value).
+_COUNTED_TO_CRITICAL = frozenset({"contact_over_threshold", "ticket_over_threshold"})
+
+
 def describe(record: AlertRecord, name: str | None = None) -> str:
     subject = record.subject_id if name is None else f"{record.subject_id} {name}"
     template = _WHAT.get(record.rule, "{v:g}")
     # A cleared alert tells how bad it got; an active one how bad it is now.
     value = record.worst if record.cleared_at is not None else record.value
     text = template.format(v=value, limit=record.limit, points=value * 100)
+    if record.rule in _COUNTED_TO_CRITICAL and record.peak == "critical" and value > record.limit:
+        text = text.replace(f"{value:.0f} ", f"more than {value - 1:.0f} ", 1)
     return text if subject is None else f"{subject}: {text}"

@@ -235,18 +235,27 @@ class AlertEngine:
 
     # ---- rules --------------------------------------------------------------------------
 
-    def evaluate_queues(self, state: BoardState, now: int) -> None:
+    def watching(self, subject_id: str) -> bool:
+        """Some queue rule has an alert or a pending raise on this subject."""
+        return any(subject_id in self.tracks[rule.name] for rule in self._queue_rules)
+
+    def evaluate_queues(self, state: BoardState, queues: Iterable[QueueState],
+                        now: int) -> None:  # fmt: skip
         formula = state.config.service_level.formula
-        for queue in state.queues.values():
+        observe, tracks = self.observe, self.tracks
+        for queue in queues:
             ticket = queue.rules.kind == "ticket"
+            name = queue.name
             for rule in self._queue_rules:
-                value = _queue_value(rule.name, queue, ticket, formula, rule.min_contacts, now)
-                self.observe(rule, queue.name, value, now)  # fmt: skip
+                value = _queue_value(rule, queue, ticket, formula, now)
+                # Healthy with nothing pending is the common case: skip the call.
+                if (value is not None and value > rule.warn) or name in tracks[rule.name]:
+                    observe(rule, name, value, now)
 
     def evaluate_agents(self, state: BoardState, agents: Iterable[AgentState], now: int,
                         projections: bool = True) -> None:  # fmt: skip
         """The agent rules; projections (slow-moving, and the costly part) only when asked:
-        the fold asks once a minute for every agent, each second only for touched ones."""
+        the fold asks every few minutes for every agent, each second only for touched ones."""
         from wallboard.projection import (  # projection imports fold, fold imports us
             agent_shift,
             projected_today,
@@ -283,18 +292,22 @@ class AlertEngine:
             self.observe(rule, None, stale_s, now)
 
 
-def _queue_value(name: str, queue: QueueState, ticket: bool, formula: str, min_contacts: int,
+def _queue_value(rule: Rule, queue: QueueState, ticket: bool, formula: str,
                  now: int) -> float | None:  # fmt: skip
+    name = rule.name
     waiting = queue.waiting
     if name in {"contact_over_threshold", "ticket_over_threshold"}:
         if ticket != (name == "ticket_over_threshold") or not waiting:
             return 0
         # Contacts enter `waiting` in fold order, which is event-time order for a snapshot or
-        # replay: count from the oldest and stop at the first one inside the threshold.
+        # replay: count from the oldest and stop at the first one inside the threshold, or
+        # once past the critical level (all the rule needs; thousands may wait on a peak day
+        # and this runs every second). The message then says "more than <critical>".
         cut = now - queue.threshold_ms
+        enough = int(rule.critical) + 1
         count = 0
         for since in waiting.values():
-            if since >= cut:
+            if since >= cut or count == enough:
                 break
             count += 1
         return count
@@ -305,7 +318,7 @@ def _queue_value(name: str, queue: QueueState, ticket: bool, formula: str, min_c
             return 0
         return max(0, now - next(iter(waiting.values()))) / 1000  # the oldest (fold order)
     window = queue.window
-    if window.answered + window.abandoned < max(min_contacts, 1):
+    if window.answered + window.abandoned < max(rule.min_contacts, 1):
         return None
     if name == "sl_window":
         level = window.service_level(formula)  # type: ignore[arg-type]

@@ -34,6 +34,9 @@ RECENT_REJECTIONS: Final = 20
 _NEVER: Final = 1 << 62
 SECOND_MS: Final = 1000
 MINUTE_MS: Final = 60_000
+# Every agent's rules (projections, and the decay of the hourly counts) are judged this
+# often; an event re-judges its agent at the next second.
+AGENT_SWEEP_MS: Final = 5 * MINUTE_MS
 # After a quiet gap longer than this, alert rules are evaluated every second for its first
 # part and again for its last minute only (a board idle overnight does not replay the night).
 MAX_GAP_EVALUATIONS: Final = 900
@@ -153,7 +156,7 @@ class BoardState:
         self.reserve = CalloutBook(config)
         self.dirty_agents: set[str] = set()  # touched since the last alert evaluation
         self._next_eval = 0  # the next whole second the alert rules are evaluated at
-        self._next_agents_eval = 0  # the next minute every agent's rules are evaluated at
+        self._next_agents_eval = 0  # when every agent's rules are next evaluated
         self.first_event_ts = 0
         for name in config.queues:
             self._queue(name)
@@ -277,12 +280,15 @@ class BoardState:
                 if at >= self._day_end:
                     self._start_day(self.calendar.day_of(at))
             day_start = self._day_start
-            for queue in self.queues.values():
-                queue.ledger.settle(day_start, at)
-            alerts.evaluate_queues(self, at)
+            # A queue with nobody waiting, no count changed and no alert or pending one has
+            # nothing to judge (most of a quiet night, or a queue closed for the day).
+            judged = [queue for queue in self.queues.values()
+                      if queue.ledger.settle(day_start, at) or queue.waiting
+                      or alerts.watching(queue.name)]  # fmt: skip
+            alerts.evaluate_queues(self, judged, at)
             if at >= self._next_agents_eval:
                 alerts.evaluate_agents(self, self.agents.values(), at)
-                self._next_agents_eval = at - at % MINUTE_MS + MINUTE_MS
+                self._next_agents_eval = at - at % AGENT_SWEEP_MS + AGENT_SWEEP_MS
                 self.dirty_agents.clear()
             elif self.dirty_agents:
                 agents = self.agents

@@ -118,9 +118,11 @@ class QueueLedger:
         self.fresh: list[tuple[int, int, int, int, int]] = []  # (ts, code, a, b, c), uncounted
         self.records: deque[tuple[int, int, int, int, int]] = deque()  # counted in `window`
 
-    def settle(self, day_start: int, as_of: int) -> None:
+    def settle(self, day_start: int, as_of: int) -> bool:
+        """True when a count changed (records came in, or left the window)."""
         cut = as_of - self.span_ms
         fresh = self.fresh
+        changed = bool(fresh)
         if fresh:
             fresh.sort()  # nearly sorted: linear for timsort
             today, before = self.today, self.before_today
@@ -140,6 +142,8 @@ class QueueLedger:
         while records and records[0][0] <= cut:
             _, code, a, b, c = records.popleft()
             window.record(code, a, b, c, -1)
+            changed = True
+        return changed
 
     def start_day(self) -> None:
         """Call after `settle` with the old day: today's counts move to the earlier days."""

@@ -176,7 +176,7 @@ class CalloutBook:
 
 def _level(text: str | None) -> int:
     """Agent levels arrive as text ("3", "L3", "senior"); digits rank, anything else is 1."""
-    digits = "".join(ch for ch in text or "" if ch.isdigit())
+    digits = "".join(ch for ch in text or "" if ch in "0123456789")
     return int(digits) if digits else 1
 
 

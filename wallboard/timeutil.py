@@ -12,10 +12,15 @@ _MIN_MS: Final = 100_000_000_000
 _MAX_MS: Final = 7_258_118_400_000
 
 
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def parse_stream_id(entry_id: str) -> tuple[int, int] | None:
     """`<ms>-<seq>` (or a bare `<ms>`) to a comparable tuple, None when malformed."""
     ms_text, _, seq_text = entry_id.partition("-")
-    if not ms_text.isdigit() or (seq_text and not seq_text.isdigit()):
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not _digits(ms_text) or (seq_text and not _digits(seq_text)):
         return None
     if not seq_text and "-" in entry_id:
         return None
@@ -24,7 +29,7 @@ def parse_stream_id(entry_id: str) -> tuple[int, int] | None:
 
 def parse_event_time(text: str) -> int | None:
     """Epoch milliseconds (digits) or RFC 3339 with an offset; None when unreadable."""
-    if text.isdigit():
+    if _digits(text):
         ms = int(text)
         return ms if _MIN_MS <= ms <= _MAX_MS else None
     if len(text) < 20 or text[10] not in "Tt ":
@@ -45,7 +50,7 @@ def parse_user_time(text: str, tz: ZoneInfo, now_ms: int) -> int:
     text = text.strip()
     if text == "now":
         return now_ms
-    if text.isdigit():
+    if _digits(text):
         ms = int(text)
         if not _MIN_MS <= ms <= _MAX_MS:
             raise ValueError(f"{text!r} is not a plausible epoch-milliseconds time")
