@@ -158,3 +158,14 @@ def test_a_warn_level_alone_is_checked_against_the_default_clear(tmp_path: Path)
     with pytest.raises(ConfigError, match=r"`alerts\.queue_depth\.clear`: must not be above "
                                           r"alerts\.queue_depth\.warn \(15 > 2; set both\)"):
         config_from(tmp_path, "[alerts.queue_depth]\nwarn = 2\n")
+
+
+def test_waiting_past_threshold_counts_to_one_past_critical(tmp_path: Path) -> None:
+    """Seven contacts offered at 10:00:00 are past 30 s from the 10:00:31 evaluation (the
+    10:00:30 one still has them at exactly 30 s); raised 15 s later, at 10:00:46. The rule
+    counts only to 5 (critical is > 4): the message says so rather than a wrong number."""
+    config = config_from(tmp_path, "")
+    events = [offer(f"c{k}", 0) for k in range(7)]
+    (a,) = alerts_of(fold(events, at(BASE, 50), config), "contact_over_threshold")
+    assert (a.severity, a.raised_at_ms, a.value) == ("critical", at(BASE, 46), 5)
+    assert a.message == "q: more than 4 waiting past the answer threshold"
