@@ -28,8 +28,9 @@ from typing import Final, NamedTuple
 
 from wallboard.config import Config
 from wallboard.events import Event, Rejection
-from wallboard.fold import RECENT_REJECTIONS, BoardState
+from wallboard.fold import RECENT_REJECTIONS, AgentState, BoardState, QueueState
 from wallboard.linedecode import decode_line
+from wallboard.metrics import TimeRing
 from wallboard.ordering import EntryGate
 from wallboard.snapshot import Snapshot, build_snapshot
 
@@ -79,9 +80,17 @@ def compact(state: BoardState) -> None:
     day_start, as_of = state.day.start_ms, state.as_of
     for queue in state.queues.values():
         queue.ledger.settle(day_start, as_of)
+        _prune_rings(queue, as_of)
     for agent in state.agents.values():
-        agent.answers.count(as_of)
-        agent.messages.count(as_of)
+        _prune_rings(agent, as_of)
+
+
+def _prune_rings(record: QueueState | AgentState, as_of: int) -> None:
+    """Every rolling time ring of a record (found by type: new ones are pruned too)."""
+    for name in type(record).__slots__:
+        ring = getattr(record, name, None)
+        if isinstance(ring, TimeRing):
+            ring.count(as_of)
 
 
 class Replay:
