@@ -24,8 +24,9 @@ from redis.backoff import NoBackoff
 
 from feeds.live import CONNECTION_ERRORS, LiveFeed, wall_clock_ms
 from feeds.live_status import url_secrets
-from feeds.snapshot_wire import encode_entry, encode_snapshot
+from feeds.snapshot_wire import WAITING_LIMIT, encode_entry, encode_snapshot, encode_waiting
 from wallboard.config import Config
+from wallboard.drilldown import waiting_contacts
 from wallboard.snapshot import build_snapshot
 
 log = logging.getLogger("wallboard.aggregate")
@@ -62,6 +63,7 @@ class Aggregator:
         self._closed = False
         self._last_key: tuple[object, ...] = ()
         self._last_blob: bytes = b""
+        self._last_waiting: bytes = b""
 
     async def run(self) -> None:
         """Follow the events and publish until closed or cancelled."""
@@ -118,7 +120,12 @@ class Aggregator:
             # as the board's tick: nothing new within the same second gives the same snapshot
             state.advance(now)
             self._last_key, self._last_blob = key, encode_snapshot(build_snapshot(state))
-        return encode_entry(self.id, self.published + 1, status, self._last_blob)
+            self._last_waiting = encode_waiting({
+                name: [(r.contact, r.channel, r.shop, r.since_ms)
+                       for r in waiting_contacts(state, name, WAITING_LIMIT)]
+                for name, queue in state.queues.items() if queue.waiting})  # fmt: skip
+        return encode_entry(self.id, self.published + 1, status, self._last_blob,
+                            self._last_waiting)  # fmt: skip
 
     def _connect(self) -> aioredis.Redis:
         if self._client is None:

@@ -25,6 +25,7 @@ from feeds.live_status import StatusTracker, url_secrets
 from feeds.redis_window import redact
 from feeds.snapshot_wire import Published, WireError, decode_entry, entry_aggregator
 from wallboard.config import Config
+from wallboard.drilldown import WaitingContact
 from wallboard.feedstatus import FeedStatus
 from wallboard.fold import BoardState
 from wallboard.sanitize import clean
@@ -73,6 +74,15 @@ class SnapshotFeed:
 
     def latest_snapshot(self) -> Snapshot | None:
         return None if self.latest is None else self.latest.snapshot
+
+    def waiting_contacts(self, queue: str) -> list[WaitingContact]:
+        """The drill-down's rows, as the aggregator saw them at the snapshot's time."""
+        latest = self.latest
+        if latest is None:
+            return []
+        as_of = latest.snapshot.as_of_ms or 0
+        return [WaitingContact(contact, channel, shop, since, max(0, as_of - since) / 1000)
+                for contact, channel, shop, since in latest.waiting.get(queue, [])]  # fmt: skip
 
     @property
     def status(self) -> FeedStatus:

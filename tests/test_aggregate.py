@@ -99,7 +99,8 @@ def queue(snap: Snapshot, name: str) -> Any:
 
 async def test_the_aggregator_publishes_the_fold_and_a_viewer_draws_it(
         redis_client: redis.Redis, redis_url: str, stream_key: str) -> None:  # fmt: skip
-    for fields in hand_events(now_ms()):
+    t0 = now_ms()
+    for fields in hand_events(t0):
         redis_client.xadd(stream_key, fields)  # type: ignore[arg-type]
     snap_key = f"{stream_key}:snapshots"
     config = quick()
@@ -116,6 +117,15 @@ async def test_the_aggregator_publishes_the_fold_and_a_viewer_draws_it(
             assert (vip.today.offered, vip.today.answered, vip.today.abandoned) == (3, 1, 1)
             assert vip.waiting == 1
             assert snap.floor.staffed == 2
+            # The drill-down's rows travel with the snapshot: c3 (phone) still waits in vip,
+            # since its offer; waited = the snapshot's time minus that.
+            (row,) = viewer.waiting_contacts("vip")
+            since = int(hand_events(0)[4]["ts"]) + t0
+            assert (row.contact, row.channel, row.shop, row.since_ms) == ("c3", "phone", None,
+                                                                           since)  # fmt: skip
+            assert snap.as_of_ms is not None
+            assert row.waited_s == (snap.as_of_ms - since) / 1000
+            assert viewer.waiting_contacts("nowhere") == []
             status = viewer.status
             assert status.state == "connected"
             assert status.via == "agg-1"
@@ -227,6 +237,11 @@ class ReadySource(MemorySource):
     def latest_snapshot(self) -> Snapshot | None:
         return self.ready
 
+    def waiting_contacts(self, queue: str) -> list[Any]:
+        from wallboard.drilldown import WaitingContact
+
+        return [WaitingContact("c3", "phone", None, 1000, 56.0)] if queue == "vip" else []
+
 
 async def test_the_app_draws_a_ready_snapshot_instead_of_folding() -> None:
     from wallboard.fold import BoardState
@@ -249,6 +264,15 @@ async def test_the_app_draws_a_ready_snapshot_instead_of_folding() -> None:
         assert app.snapshot is ready  # drawn as it is, not rebuilt
         header = app.header.render()
         assert "via agg-test" in str(header)
+        # The drill-down takes its rows from the source, not from a fold it does not have.
+        app.drill("vip")
+        await pilot.pause()
+        await pilot.pause()
+        from widgets.screens import DrillScreen
+
+        screen = app.screen
+        assert isinstance(screen, DrillScreen)
+        assert [row.contact for row in screen.contacts.items] == ["c3"]
 
 
 def test_aggregate_command_publishes_and_stops_on_sigterm(

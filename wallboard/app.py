@@ -229,7 +229,7 @@ class WallboardApp(App[None]):
                 observe(snap)
         self._push_page(snap)
         screen = self.screen
-        if isinstance(screen, DrillScreen):
+        if isinstance(screen, DrillScreen) and screen.is_mounted:  # else it fills as it mounts
             self._fill_drill(screen)
 
     def _fill_drill(self, screen: DrillScreen) -> None:
@@ -239,8 +239,10 @@ class WallboardApp(App[None]):
         if not snap.agents and not isinstance(self.source, SnapshotSource):
             snap = build_snapshot(self.source.state)  # the tick left the agents out
         offset = self.config.tz.utcoffset(datetime.fromtimestamp(self.now_ms / 1000))
-        screen.show(snap, waiting_contacts(self.source.state, screen.queue),
-                    int(offset.total_seconds() * 1000) if offset else 0)  # fmt: skip
+        waiting = (self.source.waiting_contacts(screen.queue)
+                   if isinstance(self.source, SnapshotSource)
+                   else waiting_contacts(self.source.state, screen.queue))  # fmt: skip
+        screen.show(snap, waiting, int(offset.total_seconds() * 1000) if offset else 0)
 
     def _agents_on_screen(self) -> bool:
         return self.page == "agents" or isinstance(self.screen, DrillScreen)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 from wallboard.config import Config
+from wallboard.drilldown import WaitingContact
 from wallboard.feedstatus import FeedStatus
 from wallboard.fold import BoardState
 from wallboard.ingest import RawEntry, ingest
@@ -50,6 +51,10 @@ class SnapshotSource(Protocol):
     while it has one, the app draws it as it is instead of folding `state`."""
 
     def latest_snapshot(self) -> Snapshot | None: ...
+
+    def waiting_contacts(self, queue: str) -> list[WaitingContact]:
+        """The drill-down's waiting contacts (the snapshot carries only their count)."""
+        ...
 
 
 class MemorySource:
