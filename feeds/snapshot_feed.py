@@ -89,9 +89,15 @@ class SnapshotFeed:
         own = self._tracker.status(None)
         latest = self.latest
         via = None if self.following is None else clean(self.following, 40)
-        if own.state != "connected" or latest is None:
+        if own.state != "connected":
             return msgspec.structs.replace(own, via=via)
         now = self.clock()
+        if latest is None:  # connected, but no aggregator has published a snapshot we can read
+            waited = now - (own.since_ms or now)
+            return msgspec.structs.replace(
+                own, state="connecting" if waited <= self.stale_after_ms else "stale", via=via,
+                error=f"no snapshot on {clean(self.key, 80)} yet: is `wallboard aggregate` "
+                      "running?")  # fmt: skip
         silent_ms = now - self._seen.get(latest.aggregator, (self._latest_seen_ms, {}))[0]
         if silent_ms > self.stale_after_ms:
             since = now - silent_ms + self.stale_after_ms

@@ -226,6 +226,15 @@ async def test_a_viewer_ignores_entries_that_are_not_snapshots(
         redis_client.delete(snap_key)
 
 
+async def test_a_viewer_without_any_aggregator_says_so(redis_url: str, stream_key: str) -> None:
+    viewer = SnapshotFeed(redis_url, quick(), key=f"{stream_key}:snapshots")
+    async with running(viewer):
+        await wait_for(lambda: viewer.status.state == "stale", 5, "stale without snapshots")
+        assert viewer.status.error == (f"no snapshot on {stream_key}:snapshots yet: "
+                                       "is `wallboard aggregate` running?")  # fmt: skip
+        assert viewer.latest_snapshot() is None
+
+
 class ReadySource(MemorySource):
     """A source that offers ready snapshots, as SnapshotFeed does."""
 
