@@ -27,7 +27,7 @@ from feeds.live_status import url_secrets
 from feeds.snapshot_wire import WAITING_LIMIT, encode_entry, encode_snapshot, encode_waiting
 from wallboard.config import Config
 from wallboard.drilldown import waiting_contacts
-from wallboard.snapshot import build_snapshot
+from wallboard.snapshot import Snapshot, build_snapshot
 
 log = logging.getLogger("wallboard.aggregate")
 
@@ -64,6 +64,9 @@ class Aggregator:
         self._last_key: tuple[object, ...] = ()
         self._last_blob: bytes = b""
         self._last_waiting: bytes = b""
+        # Called with each new snapshot while the feed is caught up (webhooks: one process
+        # sends them for the whole floor, not every viewer).
+        self.snapshot_observers: list[Callable[[Snapshot], None]] = []
 
     async def run(self) -> None:
         """Follow the events and publish until closed or cancelled."""
@@ -119,7 +122,11 @@ class Aggregator:
         if key != self._last_key or not self._last_blob:
             # as the board's tick: nothing new within the same second gives the same snapshot
             state.advance(now)
-            self._last_key, self._last_blob = key, encode_snapshot(build_snapshot(state))
+            snapshot = build_snapshot(state)
+            self._last_key, self._last_blob = key, encode_snapshot(snapshot)
+            if status.state == "connected":
+                for observe in self.snapshot_observers:
+                    observe(snapshot)
             self._last_waiting = encode_waiting({
                 name: [(r.contact, r.channel, r.shop, r.since_ms)
                        for r in waiting_contacts(state, name, WAITING_LIMIT)]

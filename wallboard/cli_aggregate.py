@@ -29,14 +29,20 @@ from wallboard.config import ConfigError, load_config
               help="This aggregator's name in the stream (default: host-pid).")
 @click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
               type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
+@click.option("--no-webhooks", is_flag=True,
+              help="Do not send the configured [[webhooks]] (another process sends them).")
 def aggregate(redis_url: str, streams: tuple[str, ...], snapshot_key: str, rate_hz: float,
-              maxlen: int, aggregator_id: str | None, config_path: str | None) -> None:  # fmt: skip
+              maxlen: int, aggregator_id: str | None, config_path: str | None,
+              no_webhooks: bool) -> None:  # fmt: skip
     """Fold the event stream(s) once and publish the board's snapshots to a snapshot stream."""
     from feeds.aggregator import Aggregator
+    from feeds.webhooks import WebhookNotifier
 
     try:
         config = load_config(config_path)
-    except ConfigError as exc:
+        notifier = WebhookNotifier(config.webhooks) if config.webhooks and not no_webhooks \
+            else None  # fmt: skip
+    except (ConfigError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     aggregator = Aggregator(redis_url, config.with_control(list(streams)), config,
@@ -51,7 +57,14 @@ def aggregate(redis_url: str, streams: tuple[str, ...], snapshot_key: str, rate_
             loop.add_signal_handler(signum, task.cancel)
         logging.getLogger("wallboard.aggregate").info(
             "aggregator %s publishing to %s at %.1f Hz", aggregator.id, snapshot_key, rate_hz)
-        with contextlib.suppress(asyncio.CancelledError):
-            await aggregator.run()
+        if notifier is not None:  # the floor's webhooks, sent once, from here
+            await notifier.start()
+            aggregator.snapshot_observers.append(notifier.offer)
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await aggregator.run()
+        finally:
+            if notifier is not None:
+                await notifier.close(drain_s=2.0)
 
     asyncio.run(run())
