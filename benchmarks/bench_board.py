@@ -80,10 +80,11 @@ def _proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _peak_rss_mb(pid: int) -> float:
+def _rss_mb(pid: int, key: str = "VmHWM:") -> float:
+    """Peak (VmHWM) or current (VmRSS) resident memory."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -98,12 +99,14 @@ def measure(rate: int, page: str, seconds: float, warmup: float = 5.0) -> dict[s
     total = 0
     start = time.monotonic()
     cpu0 = None
+    rss0 = 0.0
     bytes0 = 0
     t0 = 0.0
     try:
         while time.monotonic() - start < warmup + seconds:
             if cpu0 is None and time.monotonic() - start >= warmup:
                 cpu0, bytes0, t0 = _proc_cpu_s(pid), total, time.monotonic()
+                rss0 = _rss_mb(pid, "VmRSS:")
             ready, _, _ = select.select([fd], [], [], 0.1)
             if ready:
                 try:
@@ -112,13 +115,14 @@ def measure(rate: int, page: str, seconds: float, warmup: float = 5.0) -> dict[s
                     break
         elapsed = time.monotonic() - t0
         cpu = _proc_cpu_s(pid) - (cpu0 or 0)
-        rss = _peak_rss_mb(pid)
+        rss = _rss_mb(pid)
+        rss_end = _rss_mb(pid, "VmRSS:")
     finally:
         os.kill(pid, 15)
         os.waitpid(pid, 0)
         os.close(fd)
     return {"cpu_pct": 100 * cpu / elapsed, "rss_mb": rss,
-            "bytes_per_s": (total - bytes0) / elapsed}
+            "bytes_per_s": (total - bytes0) / elapsed, "rss_start_mb": rss0, "rss_end_mb": rss_end}
 
 
 def main() -> None:
@@ -128,12 +132,14 @@ def main() -> None:
     parser.add_argument("--pages", default="overview,agents")
     args = parser.parse_args()
     print(f"board app, {AGENTS} agents, {QUEUES} queues, 200x56 pty, {args.seconds:g}s each")
-    print(f"{'page':<10} {'events/s':>8} {'CPU % core':>10} {'peak RSS MB':>11} {'term B/s':>9}")
+    print(f"{'page':<10} {'events/s':>8} {'CPU % core':>10} {'peak RSS MB':>11} {'term B/s':>9}"
+          f" {'RSS after warm-up -> end MB':>28}")
     for page in args.pages.split(","):
         for rate in (int(r) for r in args.rates.split(",")):
             r = measure(rate, page, args.seconds)
             print(f"{page:<10} {rate:>8} {r['cpu_pct']:>10.1f} {r['rss_mb']:>11.0f} "
-                  f"{r['bytes_per_s']:>9.0f}", flush=True)
+                  f"{r['bytes_per_s']:>9.0f} {r['rss_start_mb']:>18.0f} -> {r['rss_end_mb']:.0f}",
+                  flush=True)
 
 
 if __name__ == "__main__":
