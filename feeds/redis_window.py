@@ -42,21 +42,29 @@ def redact(url: str) -> str:
     return f"{scheme}://{user + ':***@' if user else '***@'}{host}"
 
 
+def xrange_pages(client: redis.Redis, stream: str, start_ms: int = 0,
+                 page: int = PAGE) -> Iterator[list[tuple[str, dict[str, str]]]]:  # fmt: skip
+    """The stream's entries from ID `start_ms` to the end, a page of XRANGE at a time."""
+    lower = f"{max(0, start_ms)}-0"
+    while True:
+        try:
+            batch = client.xrange(stream, min=lower, max="+", count=page)
+        except redis.ResponseError as exc:  # e.g. WRONGTYPE: a key that is not a stream
+            raise RedisUnavailable(f"cannot read stream {stream!r}: {exc}") from None
+        except redis.RedisError as exc:
+            raise RedisUnavailable(f"lost Redis while reading {stream!r}: {exc}") from None
+        entries: list[tuple[str, dict[str, str]]] = batch or []  # type: ignore[assignment]
+        if entries:
+            yield entries
+        if len(entries) < page:
+            return
+        lower = "(" + entries[-1][0]
+
+
 def read_streams(client: redis.Redis, streams: list[str], start_ms: int = 0,
                  page: int = PAGE) -> Iterator[RawEntry]:  # fmt: skip
     """Every entry of each stream from ID `start_ms` to the end, stream by stream, in ID order."""
     for stream in streams:
-        lower = f"{max(0, start_ms)}-0"
-        while True:
-            try:
-                batch = client.xrange(stream, min=lower, max="+", count=page)
-            except redis.ResponseError as exc:  # e.g. WRONGTYPE: a key that is not a stream
-                raise RedisUnavailable(f"cannot read stream {stream!r}: {exc}") from None
-            except redis.RedisError as exc:
-                raise RedisUnavailable(f"lost Redis while reading {stream!r}: {exc}") from None
-            entries: list[tuple[str, dict[str, str]]] = batch or []  # type: ignore[assignment]
+        for entries in xrange_pages(client, stream, start_ms, page):
             for entry_id, fields in entries:
                 yield RawEntry(stream, entry_id, fields)
-            if len(entries) < page:
-                break
-            lower = "(" + entries[-1][0]

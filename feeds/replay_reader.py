@@ -26,7 +26,7 @@ from typing import Final
 import msgspec
 import redis
 
-from feeds.redis_window import PAGE, RedisUnavailable
+from feeds.redis_window import RedisUnavailable, xrange_pages
 from wallboard.businessday import BusinessCalendar
 from wallboard.config import Config
 from wallboard.fold import HOUR_MS
@@ -63,16 +63,8 @@ Seen = Callable[[int], None] | None
 def _stream_lines(client: redis.Redis, stream: str, index: int, lower_ms: int, end_ms: int,
                   seen: Seen) -> Iterator[tuple[int, int, bytes]]:  # fmt: skip
     """(event time for the merge, rank, line) of one stream, in ID order."""
-    lower = f"{max(0, lower_ms)}-0"
     rank = index << _RANK_BITS
-    while True:
-        try:
-            batch = client.xrange(stream, min=lower, max="+", count=PAGE)
-        except redis.ResponseError as exc:  # e.g. WRONGTYPE: a key that is not a stream
-            raise RedisUnavailable(f"cannot read stream {stream!r}: {exc}") from None
-        except redis.RedisError as exc:
-            raise RedisUnavailable(f"lost Redis while reading {stream!r}: {exc}") from None
-        entries: list[tuple[str, dict[str, str]]] = batch or []  # type: ignore[assignment]
+    for entries in xrange_pages(client, stream, lower_ms):
         for entry_id, fields in entries:
             rank += 1
             if _late(fields, end_ms):
@@ -84,11 +76,8 @@ def _stream_lines(client: redis.Redis, stream: str, index: int, lower_ms: int, e
             record["_id"] = entry_id
             record["_stream"] = stream
             yield key, rank, _encoder.encode(record)
-        if entries and seen is not None:
+        if seen is not None:
             seen(int(entries[-1][0].partition("-")[0]))
-        if len(entries) < PAGE:
-            return
-        lower = "(" + entries[-1][0]
 
 
 def redis_lines(client: redis.Redis, streams: list[str], lower_ms: int, end_ms: int,

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
 
-from wallboard.config import Config, ConfigError, load_config
+from wallboard.cli_common import load_config_or_fail, now_ms
+from wallboard.config import Config
 from wallboard.fold import HOUR_MS, BoardState
 from wallboard.timeutil import parse_user_time
 
 # Entry IDs can precede event time by producer clock skew; read this much earlier.
 ID_MARGIN_MS = 10 * 60_000
-
-
-def _load_config(path: str | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,9 +43,9 @@ def snapshot(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...]
     from wallboard.snapshot import build_snapshot, to_json
     from wallboard.text_report import render_text
 
-    config = _load_config(config_path)
+    config = load_config_or_fail(config_path)
     try:
-        at = parse_user_time(at_text, config.tz, _now_ms())
+        at = parse_user_time(at_text, config.tz, now_ms())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--at") from None
     redis_given = ctx.get_parameter_source("redis_url") == click.core.ParameterSource.COMMANDLINE
@@ -111,7 +100,7 @@ def check_config(path: Path) -> None:
     """Check a config file and print the effective settings as JSON."""
     import msgspec
 
-    config = _load_config(str(path))
+    config = load_config_or_fail(str(path))
     sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(config)) + b"\n")
 
 
@@ -144,7 +133,7 @@ def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kio
           page: str | None, from_snapshots: bool, snapshot_key: str, user: str | None,
           no_webhooks: bool) -> None:  # fmt: skip
     """The live wallboard: follow the event stream(s) and draw the floor."""
-    config = _load_config(config_path)
+    config = load_config_or_fail(config_path)
     if from_snapshots:
         from wallboard.board_live import login_name
         from wallboard.cli_serve import run_snapshot_board

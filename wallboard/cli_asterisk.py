@@ -10,7 +10,7 @@ from types import FrameType
 
 import click
 
-from wallboard.config import ConfigError, load_config
+from wallboard.cli_common import load_config_or_fail
 
 DEFAULT_QUEUE_LOG = "/var/log/asterisk/queue_log"
 BATCH = 500  # events per atomic script call: keeps each call short for other clients
@@ -52,10 +52,7 @@ def asterisk(queue_log: Path, redis_url: str, stream: str | None, once: bool, fr
     from feeds.ingest_store import BatchWriter
     from feeds.redis_window import RedisUnavailable, connect, redact
 
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    config = load_config_or_fail(config_path)
     key = stream or config.streams[0]
     state_file = state_path or default_state_path(queue_log, key)
 

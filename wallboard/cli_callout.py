@@ -9,26 +9,17 @@ an entry the boards would reject.
 from __future__ import annotations
 
 import sys
-import time
 
 import click
 
-from wallboard.config import Config, ConfigError, load_config
+from wallboard.cli_common import load_config_or_fail, now_ms
+from wallboard.config import Config
 from wallboard.events import Event, decode
 
 _REDIS_HELP = "Redis with the control stream (env WALLBOARD_REDIS_URL)."
 _CONFIG_HELP = "TOML config (env WALLBOARD_CONFIG): board.control_stream names the stream."
 
 
-def _config(path: str | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def callout_fields(callout_id: str, queue: str, agents: list[str], by: str,
@@ -98,11 +89,11 @@ def callout(queue: str, agents_text: str, by: str, callout_id: str | None, redis
     Prints the callout id and the stream entry ID. The simulator and any callout tooling
     answer with `reserve.response`; the boards track each callee until they log in.
     """
-    config = _config(config_path)
+    config = load_config_or_fail(config_path)
     agents = split_agents(agents_text)
     if not agents:
         raise click.BadParameter("name at least one agent", param_hint="--agents")
-    ts = _now_ms()
+    ts = now_ms()
     if callout_id is None:
         callout_id = f"co-{ts}-{queue[:64]}"  # as the board's `c` key names them
     fields = callout_fields(callout_id, queue, agents, by, ts)
@@ -124,8 +115,8 @@ def ack(alert_id: str, by: str, redis_url: str, config_path: str | None) -> None
 
     An ack of an id no board has raised yet is kept until the alert appears (replays).
     """
-    config = _config(config_path)
-    fields = ack_fields(alert_id, by, _now_ms())
+    config = load_config_or_fail(config_path)
+    fields = ack_fields(alert_id, by, now_ms())
     _check(fields)
     entry_id = _send(redis_url, config, fields)
     click.echo(f"alert {alert_id} entry {entry_id} stream {config.board.control_stream}")

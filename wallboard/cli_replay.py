@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
-from wallboard.config import Config, ConfigError, load_config
+from wallboard.cli_common import load_config_or_fail, now_ms
+from wallboard.config import Config
 from wallboard.replay import Replay
 from wallboard.replay_player import SPEEDS
 from wallboard.timeutil import format_local, parse_user_time
@@ -42,15 +43,8 @@ def window_options(func: F) -> F:
     return func
 
 
-def load_config_or_fail(path: str | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 def parse_window(config: Config, from_text: str, to_text: str) -> tuple[int, int]:
-    now = time.time_ns() // 1_000_000
+    now = now_ms()
     try:
         start = parse_user_time(from_text, config.tz, now)
     except ValueError as exc:

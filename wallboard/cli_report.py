@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from wallboard.cli_common import load_config_or_fail
 from wallboard.cli_replay import (
     check_source,
     describe,
-    load_config_or_fail,
     load_window,
     parse_window,
     window_options,

@@ -17,16 +17,10 @@ from typing import Any
 
 import click
 
-from wallboard.config import Config, ConfigError, load_config
+from wallboard.cli_common import load_config_or_fail
+from wallboard.config import Config
 
 PAGES = click.Choice(["overview", "queues", "agents", "trends", "alerts"])
-
-
-def _config(path: str | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def run_snapshot_board(redis_url: str, snapshot_key: str, config: Config, *, kiosk: bool,
@@ -103,7 +97,7 @@ def session(redis_url: str, snapshot_key: str, fold: bool, streams: tuple[str, .
             audit_log: Path | None, kiosk: bool, page: str | None) -> None:  # fmt: skip
     """One remote viewer's board (started by `serve ssh` / `serve web`)."""
     _die_with_parent()
-    config = _config(config_path)
+    config = load_config_or_fail(config_path)
     from feeds.audit import AuditedControlSink
     from feeds.control import RedisControlSink
 
@@ -152,7 +146,7 @@ def ssh(redis_url: str, host: str, port: int, host_key: Path, viewer_keys: Path 
     from feeds.ssh_keys import KeyRoles, load_or_create_host_key
     from feeds.ssh_server import SshSettings, serve_forever
 
-    _config(config_path)  # a bad config fails here, not in every session
+    load_config_or_fail(config_path)  # a bad config fails here, not in every session
     try:
         keys = KeyRoles(viewer_keys, supervisor_keys)
         keys.check()
@@ -230,7 +224,7 @@ def web(redis_url: str, host: str, port: int, token: str | None, max_sessions: i
 
     from feeds.web_server import WebBoardServer, is_loopback, run_web
 
-    _config(config_path)
+    load_config_or_fail(config_path)
     if not is_loopback(host) and not token:
         raise click.UsageError(f"--host {host} is beyond loopback: give --token (or "
                                "WALLBOARD_WEB_TOKEN) so that not anyone can watch")  # fmt: skip

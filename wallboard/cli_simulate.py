@@ -10,7 +10,8 @@ import time
 
 import click
 
-from wallboard.config import DEFAULT_STREAM, ConfigError, load_config
+from wallboard.cli_common import load_config_or_fail, now_ms
+from wallboard.config import DEFAULT_STREAM
 from wallboard.timeutil import format_local, parse_user_time
 
 DEFAULT_CONTROL = "wallboard:control"
@@ -75,11 +76,8 @@ def simulate(ctx: click.Context, redis_url: str | None, stream: str | None, cont
         raise click.UsageError("give either --redis or --out, not both")
     if not out_path and not redis_url:
         raise click.UsageError("give --redis URL (or WALLBOARD_REDIS_URL) or --out FILE")
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    now = time.time_ns() // 1_000_000
+    config = load_config_or_fail(config_path)
+    now = now_ms()
     try:
         start = parse_user_time(from_text or "now", config.tz, now)
     except ValueError as exc:
