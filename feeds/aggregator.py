@@ -22,8 +22,9 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from feeds.live import CONNECTION_ERRORS, LiveFeed, wall_clock_ms
+from feeds.live import LiveFeed, wall_clock_ms
 from feeds.live_status import url_secrets
+from feeds.reconnect import CONNECTION_ERRORS
 from feeds.snapshot_wire import WAITING_LIMIT, encode_entry, encode_snapshot, encode_waiting
 from wallboard.config import Config
 from wallboard.drilldown import waiting_contacts

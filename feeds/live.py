@@ -17,7 +17,6 @@ from typing import Any, Final
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from feeds.live_status import StatusTracker, url_secrets
 from feeds.live_streams import (
@@ -29,6 +28,7 @@ from feeds.live_streams import (
     read_backfill,
     to_id,
 )
+from feeds.reconnect import CONNECTION_ERRORS, Reconnecting, stop_if_cancelled
 from feeds.redis_window import redact
 from wallboard.businessday import BusinessCalendar
 from wallboard.config import Config
@@ -39,22 +39,15 @@ from wallboard.sanitize import clean
 from wallboard.timeutil import to_local
 
 FOLLOW_COUNT: Final = 1000  # entries per XREAD: bounds the time one batch holds the loop
-CONNECTION_ERRORS: Final = (RedisError, OSError, asyncio.TimeoutError)
 
 
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _stop_if_cancelled() -> None:
-    """redis-py (8.1, Python 3.11) can lose a cancellation that lands in a read; the task
-    still knows it was cancelled, so stop here rather than follow on."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
+class LiveFeed(Reconnecting):
+    """Backfill, then follow forever (`run()`, reconnecting with backoff)."""
 
-
-class LiveFeed:
     def __init__(self, url: str, streams: list[str], config: Config, *,
                  clock: Callable[[], int] = wall_clock_ms) -> None:  # fmt: skip
         if not streams:
@@ -82,30 +75,6 @@ class LiveFeed:
         return self._status.status(self._state.newest_event_ts)
 
     # ---- the loop -------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        """Backfill, then follow forever; reconnect with capped exponential backoff."""
-        feed = self.config.feed
-        self._closed = False
-        try:
-            while not self._closed:
-                try:
-                    await self._session()
-                except CONNECTION_ERRORS as exc:
-                    _stop_if_cancelled()
-                    if self._closed:
-                        break
-                    self._status.failed(exc)
-                await self._drop_client()
-                await asyncio.sleep(self._backoff_s)
-                self._backoff_s = min(self._backoff_s * 2, feed.backoff_max_s)
-        finally:
-            await self._drop_client()
-
-    async def close(self) -> None:
-        """Close the connection; a running `run()` then returns (after its current read)."""
-        self._closed = True
-        await self._drop_client()
 
     async def _session(self) -> None:
         client = self._connect()
@@ -145,7 +114,7 @@ class LiveFeed:
             assert self._positions is not None
             cursors: dict[Any, Any] = {s: format_id(p.cursor) for s, p in self._positions.items()}
             reply = await client.xread(cursors, count=FOLLOW_COUNT, block=feed.block_ms)
-            _stop_if_cancelled()
+            stop_if_cancelled()
             count = self._apply(reply)
             self._status.entries_read(count)  # an empty reply is still a successful read
             if loop.time() >= self._next_check:

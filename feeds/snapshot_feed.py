@@ -10,7 +10,6 @@ publishing, the board shows STALE: it never draws a frozen snapshot as live.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 from typing import Any, Final
@@ -20,8 +19,9 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from feeds.live import CONNECTION_ERRORS, _stop_if_cancelled, wall_clock_ms
+from feeds.live import wall_clock_ms
 from feeds.live_status import StatusTracker, url_secrets
+from feeds.reconnect import CONNECTION_ERRORS, Reconnecting, stop_if_cancelled
 from feeds.redis_window import redact
 from feeds.snapshot_wire import Published, WireError, decode_entry, entry_aggregator
 from wallboard.config import Config
@@ -41,7 +41,7 @@ def _id_ms(entry_id: bytes | str) -> int:
     return int(text.split("-", 1)[0])
 
 
-class SnapshotFeed:
+class SnapshotFeed(Reconnecting):
     """`BoardSource` plus `latest_snapshot()`: the app draws that snapshot as it is."""
 
     def __init__(self, url: str, config: Config, *, key: str = "wallboard:snapshots",
@@ -54,7 +54,7 @@ class SnapshotFeed:
         self.prefer = prefer
         self.stale_after_ms = round(config.feed.stale_after_s * 1000)
         self._state = BoardState(config)  # never folded; only the drill-down reads it
-        self._tracker = StatusTracker(f"{redact(url)} {key}", clock, self.stale_after_ms,
+        self._status = StatusTracker(f"{redact(url)} {key}", clock, self.stale_after_ms,
                                       url_secrets(url))  # fmt: skip
         self._client: aioredis.Redis | None = None
         self._cursor: str | None = None
@@ -86,7 +86,7 @@ class SnapshotFeed:
 
     @property
     def status(self) -> FeedStatus:
-        own = self._tracker.status(None)
+        own = self._status.status(None)
         latest = self.latest
         via = None if self.following is None else clean(self.following, 40)
         if own.state != "connected":
@@ -104,36 +104,14 @@ class SnapshotFeed:
             error = f"no aggregator has published since {self._hms(now - silent_ms)}"
             return FeedStatus(state="stale", source=own.source, since_ms=since,
                               last_data_ms=latest.status.last_data_ms, via=via,
-                              notice=self._tracker.notice, error=error)  # fmt: skip
+                              notice=self._status.notice, error=error)  # fmt: skip
         up = latest.status
         lag = None if up.lag_s is None else up.lag_s + max(0, now - self._latest_seen_ms) / 1000
         return msgspec.structs.replace(
             up, source=f"{clean(up.source, 120)} via {via} on {own.source}", lag_s=lag, via=via,
-            notice=self._tracker.notice or up.notice)  # fmt: skip
+            notice=self._status.notice or up.notice)  # fmt: skip
 
     # ---- the loop -------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        feed = self.config.feed
-        self._closed = False
-        try:
-            while not self._closed:
-                try:
-                    await self._session()
-                except CONNECTION_ERRORS as exc:
-                    _stop_if_cancelled()
-                    if self._closed:
-                        break
-                    self._tracker.failed(exc)
-                await self._drop_client()
-                await asyncio.sleep(self._backoff_s)
-                self._backoff_s = min(self._backoff_s * 2, feed.backoff_max_s)
-        finally:
-            await self._drop_client()
-
-    async def close(self) -> None:
-        self._closed = True
-        await self._drop_client()
 
     async def _session(self) -> None:
         feed = self.config.feed
@@ -144,15 +122,15 @@ class SnapshotFeed:
         )  # fmt: skip
         self._client = client
         await client.ping()
-        self._tracker.ok()
+        self._status.ok()
         if self._cursor is None:
             await self._start(client)
-        self._tracker.enter("connected")
+        self._status.enter("connected")
         self._backoff_s = feed.backoff_min_s
         while not self._closed:
             reply: Any = await client.xread({self.key: self._cursor or "0-0"}, count=READ_COUNT,
                                             block=feed.block_ms)  # fmt: skip
-            _stop_if_cancelled()
+            stop_if_cancelled()
             now = self.clock()
             count = 0
             items = reply.items() if isinstance(reply, dict) else (reply or [])
@@ -161,7 +139,7 @@ class SnapshotFeed:
                     self._take(fields, now)
                     self._cursor = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
                     count += 1
-            self._tracker.entries_read(count)
+            self._status.entries_read(count)
             self._choose(now)
 
     async def _start(self, client: aioredis.Redis) -> None:
@@ -204,7 +182,7 @@ class SnapshotFeed:
                    else max(fresh, key=lambda agg: (fresh[agg], agg)))  # fmt: skip
             if current is not None:
                 silent = self._hms(self._seen[current][0])
-                self._tracker.notice = clean(
+                self._status.notice = clean(
                     f"Failover: aggregator {current} silent since {silent}; following {new}", 160)
             self.following = new
             self._latest_seen_ms, self._fresh_fields = self._seen[new]
@@ -213,7 +191,7 @@ class SnapshotFeed:
             try:
                 self.latest = decode_entry(fields)
             except WireError as exc:
-                self._tracker.notice = clean(str(exc), 160)
+                self._status.notice = clean(str(exc), 160)
 
     def _hms(self, ms: int) -> str:
         return to_local(ms, self.config.tz).strftime("%H:%M:%S")
