@@ -476,16 +476,18 @@ def _recommendations(state: BoardState,
             wanted.append((1, q, f"window service level {level or 0:.1%} below the "
                                  f"{q.sl_target:.0%} target for "
                                  f"{(now - alert.raised_at) // 60_000} min"))  # fmt: skip
-    load = state.config.agent_load
-    core = [a for a in state.agents.values()
-            if a.pool != "reserve" and a.state not in (None, "logged_out")]  # fmt: skip
-    projected = sum(projected_today(state, a, agent_shift(state, a), a.answers.count(now))
-                    for a in core)  # fmt: skip
-    short = floor_short(projected, len(core), load.daily_high)
-    if short > 0 and not wanted and queues:
-        busiest = max(queues, key=lambda q: (q.waiting, q.queue))
-        wanted.append((short, busiest, f"floor projected {projected / len(core):.0f} inquiries "
-                                       f"per agent, over {load.daily_high}"))  # fmt: skip
+    if not wanted and queues:  # the floor's projection: every agent, so only when needed
+        load = state.config.agent_load
+        core = [a for a in state.agents.values()
+                if a.pool != "reserve" and a.state not in (None, "logged_out")]  # fmt: skip
+        projected = sum(projected_today(state, a, agent_shift(state, a), a.answers.count(now))
+                        for a in core)  # fmt: skip
+        short = floor_short(projected, len(core), load.daily_high)
+        if short > 0:
+            busiest = max(queues, key=lambda q: (q.waiting, q.queue))
+            reason = (f"floor projected {projected / len(core):.0f} inquiries per agent, "
+                      f"over {load.daily_high}")
+            wanted.append((short, busiest, reason))
     taken: set[str] = set()
     out = []
     for short, q, reason in sorted(wanted, key=lambda w: (-w[0], w[1].queue)):
