@@ -114,3 +114,26 @@ def test_response_after_login_keeps_its_time_and_roster_names_show(tmp_path: Pat
         ("r1", "Reserve One", "logged_in", "2026-11-11T10:00:31+08:00"),
         ("r2", "Reserve Two", "declined", "2026-11-11T10:00:40+08:00")]
     assert co.ended_at_ms == at(BASE, 40) and not co.active
+
+
+def test_floor_projection_recommends_a_callout(tmp_path: Path) -> None:
+    """No queue is short by Erlang C (no handle time yet) and service holds, but two agents
+    on the 08:30-17:30 shift answered 60 each in the last hour: each is projected at
+    60 + 60 x 7.5 h left = 510 by 17:30, 1,020 in all, which takes ceil(1020 / 120) = 9
+    agents: 7 short. One reserve agent is free."""
+    config = config_from(tmp_path, '[reserve.agents.r1]\nname = "Reserve One"\n')
+    events: list[dict[str, Any]] = []
+    for agent in ("a1", "a2"):
+        events.append(event("agent.state", at("2026-11-11 08:30:00", 0), agent=agent,
+                            state="available", pool="core", queues="q"))  # fmt: skip
+        for k in range(60):
+            cid = f"{agent}-{k}"
+            events += [event("contact.offered", at("2026-11-11 09:00:00", k * 60), contact=cid,
+                             queue="q", channel="chat"),
+                       event("contact.answered", at("2026-11-11 09:00:05", k * 60), contact=cid,
+                             agent=agent)]  # fmt: skip
+    snap = fold(events, at(BASE, 0), config)
+    (rec,) = snap.callout_recommendations
+    assert (rec.queue, rec.agents_needed, rec.agents) == ("q", 7, ["r1"])
+    assert rec.reason == ("floor projected 510 inquiries per agent, over 120; "
+                          "only 1 reserve agents free")
