@@ -142,7 +142,6 @@ class AlertEngine:
         self.by_id: dict[str, AlertRecord] = {}
         self.raises: dict[tuple[str, str | None], int] = {}  # per business day
         self.early_acks: dict[str, tuple[str, int]] = {}  # acks read before their alert
-        self.new_critical = 0  # raises and escalations to critical so far (the bell counts)
         self._queue_rules = [r for r in self.rules.values() if r.subject_kind == "queue"]
         self._agent_rules = [r for r in self.rules.values() if r.subject_kind == "agent"]
 
@@ -198,7 +197,6 @@ class AlertEngine:
                 record.severity = record.peak = CRITICAL
                 record.limit = rule.critical
                 record.acked_by = record.acked_at = None  # a worse state needs a new ack
-                self.new_critical += 1
         elif record.severity == CRITICAL:
             if track.calm_since is None:
                 track.calm_since = now
@@ -227,8 +225,6 @@ class AlertEngine:
         track.pending_since = None
         self.history.append(record)
         self.by_id[record.id] = record
-        if level == CRITICAL:
-            self.new_critical += 1
         early = self.early_acks.pop(record.id, None)
         if early is not None:
             record.acked_by, record.acked_at = early
