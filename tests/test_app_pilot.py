@@ -175,3 +175,30 @@ async def test_event_text_is_cleaned_before_drawing(tmp_path: Path) -> None:
         await pilot.pause()
         row = app.agents.agent_list.render_line(1 + agent_order(app).index("a09"))
         assert "Eveliam" in row.text and "\u202e" not in row.text
+
+
+async def test_agent_rows_are_rebuilt_at_most_once_a_second(tmp_path: Path) -> None:
+    """The costly agent rows follow the board's clock second; the queues follow every tick."""
+    cfg = bs.config(tmp_path)
+    source = bs.source(cfg)
+    now = [bs.NOW]
+    app = WallboardApp(source, cfg, lambda: now[0], page="agents")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.pause()
+
+        def handled(agent: str) -> int:
+            snap = app.snapshot
+            assert snap is not None
+            return next(a.handled_today for a in snap.agents if a.agent == agent)
+
+        before = handled("a03")
+        source.feed([RawEntry("s", None, {"type": "contact.answered", "ts": str(bs.NOW),
+                                          "contact": "w3", "agent": "a03"})])  # fmt: skip
+        now[0] = bs.NOW + 400  # the same second: queues new, rows kept
+        app.tick()
+        assert handled("a03") == before
+        assert next(q.waiting for q in app.snapshot.queues  # type: ignore[union-attr]
+                    if q.queue == "pre_sales") == 3  # fmt: skip
+        now[0] = bs.NOW + 1000  # the next second: rows rebuilt
+        app.tick()
+        assert handled("a03") == before + 1

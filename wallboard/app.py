@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Final
 
+import msgspec
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -27,6 +28,7 @@ from wallboard.app_source import BoardSource, Clock, ControlSink, SnapshotSource
 from wallboard.config import Config
 from wallboard.drilldown import waiting_contacts
 from wallboard.feedstatus import FeedStatus
+from wallboard.fold import BoardState
 from wallboard.sanitize import clean
 from wallboard.snapshot import Snapshot, build_snapshot
 from widgets.agent_rows import SORT_NAMES, AgentFilter
@@ -122,6 +124,7 @@ class WallboardApp(App[None]):
         self.charts = TrendCharts(self.history, id="charts")
         self._rotation: Timer | None = None
         self._last_key: tuple[object, ...] = ()
+        self._agents_second = -1  # the clock second the agent rows were last built in
         self.register_theme(HIGH_CONTRAST)
         wanted = display.theme or ("wallboard-contrast" if kiosk else "textual-dark")
         self.theme = wanted if wanted in self.available_themes else "textual-dark"
@@ -196,7 +199,7 @@ class WallboardApp(App[None]):
         stale_s = (now - status.since_ms) / 1000 if status.state == "stale" and status.since_ms \
             else 0.0  # fmt: skip
         state.alerts.evaluate_feed(stale_s, now)
-        snap = build_snapshot(state, with_agents=self._agents_on_screen())
+        snap = self._build(state, now)
         self.now_ms = now
         with self.batch_update():
             self.status = status
@@ -243,6 +246,20 @@ class WallboardApp(App[None]):
                    if isinstance(self.source, SnapshotSource)
                    else waiting_contacts(self.source.state, screen.queue))  # fmt: skip
         screen.show(snap, waiting, int(offset.total_seconds() * 1000) if offset else 0)
+
+    def _build(self, state: BoardState, now: int) -> Snapshot:
+        """The tick's snapshot. The agent rows (2,000 of them are most of its cost) only while
+        an agent list is on screen, and at most once a second of the board's clock: between,
+        the queues, floor and alerts are new and the rows are the last second's."""
+        last = self.snapshot
+        if not self._agents_on_screen():
+            return build_snapshot(state, with_agents=False)
+        if last is not None and last.agents and self._agents_second == now // 1000 \
+                and last.as_of_ms is not None and last.as_of_ms <= state.as_of:  # fmt: skip
+            return msgspec.structs.replace(build_snapshot(state, with_agents=False),
+                                           agents=last.agents)  # fmt: skip
+        self._agents_second = now // 1000
+        return build_snapshot(state)
 
     def _agents_on_screen(self) -> bool:
         return self.page == "agents" or isinstance(self.screen, DrillScreen)
