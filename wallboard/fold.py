@@ -16,16 +16,7 @@ from wallboard.alerts import AlertEngine
 from wallboard.businessday import BusinessCalendar, BusinessDay
 from wallboard.config import Config, QueueRules
 from wallboard.events import Event, Rejection
-from wallboard.metrics import (
-    ABANDON,
-    ANSWER,
-    HANDLE,
-    OFFER,
-    TRANSFER_OUT,
-    PeriodCounts,
-    QueueLedger,
-    TimeRing,
-)
+from wallboard.metrics import PeriodCounts, QueueLedger, TimeRing
 from wallboard.ordering import EntryGate, KeyMemory
 from wallboard.reserve import CalloutBook
 
@@ -320,7 +311,7 @@ class BoardState:
         queue = self._queue(queue_name)
         self.contacts[contact_id] = Contact(queue_name, channel, shop, ts)
         queue.waiting[contact_id] = ts
-        queue.ledger.fresh.append((ts, OFFER, 0, 0, 0))
+        queue.ledger.offer(ts)
 
     def _leave_queue(self, contact_id: str, contact: Contact) -> QueueState:
         queue = self.queues[contact.queue]  # type: ignore[index]  # waiting => queue known
@@ -330,12 +321,12 @@ class BoardState:
     def _end_handling(self, contact: Contact, ts: int) -> None:
         if contact.queue is not None:
             handle_ms = max(0, ts - contact.answered_at)
-            self._queue(contact.queue).ledger.fresh.append((ts, HANDLE, handle_ms, 0, 0))
+            self._queue(contact.queue).ledger.handle(ts, handle_ms)
 
     def _answer(self, contact_id: str, contact: Contact, agent_id: str | None, ts: int) -> None:
         queue = self._leave_queue(contact_id, contact)
         wait = max(0, ts - contact.offered_at)
-        queue.ledger.fresh.append((ts, ANSWER, wait, 1 if wait <= queue.threshold_ms else 0, 0))
+        queue.ledger.answer(ts, wait, 1 if wait <= queue.threshold_ms else 0)
         contact.status = HANDLING
         contact.answered_at = ts
         contact.agent = agent_id
@@ -363,7 +354,7 @@ class BoardState:
                     return  # already waiting here: a repeated offer changes nothing
                 # Re-offered elsewhere while waiting: the first queue lost it to a transfer.
                 left = self._leave_queue(contact_id, contact)
-                left.ledger.fresh.append((ts, TRANSFER_OUT, 0, 0, 0))
+                left.ledger.transfer_out(ts)
             else:
                 self._end_handling(contact, ts)  # back in a queue after handling
             channel = channel or contact.channel
@@ -396,8 +387,8 @@ class BoardState:
         ts = event.ts
         queue = self._leave_queue(contact_id, contact)
         wait = max(0, ts - contact.offered_at)
-        queue.ledger.fresh.append((ts, ABANDON, wait, 1 if wait < queue.short_ms else 0,
-                                   1 if wait <= queue.threshold_ms else 0))  # fmt: skip
+        queue.ledger.abandon(ts, 1 if wait < queue.short_ms else 0,
+                             1 if wait <= queue.threshold_ms else 0)  # fmt: skip
         del self.contacts[contact_id]
 
     def _completed(self, event: Event) -> None:
@@ -435,7 +426,7 @@ class BoardState:
         if contact is not None:
             if contact.status == WAITING:
                 left = self._leave_queue(contact_id, contact)
-                left.ledger.fresh.append((ts, TRANSFER_OUT, 0, 0, 0))
+                left.ledger.transfer_out(ts)
             else:
                 self._end_handling(contact, ts)
             channel = channel or contact.channel
