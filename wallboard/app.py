@@ -29,6 +29,7 @@ from wallboard.config import Config
 from wallboard.drilldown import waiting_contacts
 from wallboard.feedstatus import FeedStatus
 from wallboard.fold import BoardState
+from wallboard.headline import Headline, headline
 from wallboard.sanitize import clean
 from wallboard.snapshot import Snapshot, build_snapshot
 from widgets.agent_rows import SORT_NAMES, AgentFilter
@@ -125,6 +126,8 @@ class WallboardApp(App[None]):
         self._rotation: Timer | None = None
         self._last_key: tuple[object, ...] = ()
         self._agents_second = -1  # the clock second the agent rows were last built in
+        self._headline: Headline = ()  # the fast lane's last figures given to the tiles
+        self.headline_timer: Timer | None = None
         self.register_theme(HIGH_CONTRAST)
         wanted = display.theme or ("wallboard-contrast" if kiosk else "textual-dark")
         self.theme = wanted if wanted in self.available_themes else "textual-dark"
@@ -160,6 +163,11 @@ class WallboardApp(App[None]):
         display = self.config.display
         self.run_worker(self._run_source(), name="source", exit_on_error=False)
         self.set_interval(1 / display.refresh_hz, self.tick)
+        # The fast lane needs the fold in this process (not an aggregator's snapshots) and the
+        # wall clock's now (a replay's clock jumps and steps back).
+        if display.headline_hz and not isinstance(self.source, SnapshotSource) \
+                and self.source.status.state != "replay":  # fmt: skip
+            self.headline_timer = self.set_interval(1 / display.headline_hz, self.tick_headline)
         self.set_interval(1 / display.chart_hz, self._redraw_charts)
         if self.kiosk and self.pinned is None:
             self._rotation = self.set_interval(display.rotate_s, self.action_next_page)
@@ -204,6 +212,18 @@ class WallboardApp(App[None]):
         with self.batch_update():
             self.status = status
             self.snapshot = snap
+
+    def tick_headline(self) -> None:
+        """The fast lane (`display.headline_hz`): the tiles' waiting counts and longest waits
+        between full ticks, read from the state as the next snapshot would read them."""
+        if self.page != "overview" or self.snapshot is None:
+            return
+        lane = headline(self.source.state, self.clock())
+        if lane == self._headline:
+            return
+        self._headline = lane
+        with self.batch_update():
+            self.tiles.show_headline(lane)
 
     def _draw_ready(self, snap: Snapshot, now: int) -> None:
         status = self.source.status

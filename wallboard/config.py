@@ -81,6 +81,7 @@ class DisplaySection(_Section):
     """How the live board draws (`wallboard board`); never changes a number, only its colour."""
 
     refresh_hz: float = 4.0  # screen refreshes from the newest snapshot per second
+    headline_hz: float = 10.0  # tiles' waiting and longest wait between snapshots; 0: off
     chart_hz: float = 1.0  # trend charts redraw at most this often (plotext is costly)
     rotate_s: float = 20.0  # kiosk: seconds per page while rotating
     theme: str = ""  # a Textual theme name; empty: textual-dark, high contrast in kiosk
@@ -253,6 +254,8 @@ def _check_display(display: DisplaySection) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if not 0.2 <= display.refresh_hz <= 30:
         problems.append(("display.refresh_hz", "must be between 0.2 and 30"))
+    if display.headline_hz != 0 and not 0.2 <= display.headline_hz <= 30:
+        problems.append(("display.headline_hz", "must be 0 (off) or between 0.2 and 30"))
     if not 0 < display.chart_hz <= 1:
         problems.append(("display.chart_hz", "must be in (0, 1]: charts redraw at most 1/s"))
     if display.rotate_s < 2:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar, Final
 
+import msgspec
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -20,9 +21,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wallboard.config import DisplaySection
+from wallboard.headline import Headline
 from wallboard.sanitize import clean
 from wallboard.snapshot import QueueSnapshot
-from widgets.fmt import LABELS, Level, QueueLevels, duration, pct, rank
+from widgets.fmt import LABELS, Level, QueueLevels, duration, longest_level, pct, rank
 
 TILE_WIDTH: Final = 25  # the narrowest tile; wider screens share the spare columns
 TILE_HEIGHT: Final = 9
@@ -59,6 +61,15 @@ def tile_lines(q: QueueSnapshot, d: DisplaySection) -> tuple[Level, list[list[Pi
         [("aband ", ""), (pct(q.today.abandon_rate, 1), lv.abandon),
          (f"  {q.agents_available}/{q.agents_staffed} free", "")],
     ]  # fmt: skip
+
+
+def _reads_same(longest_wait_s: float, q: QueueSnapshot, d: DisplaySection) -> bool:
+    """A longest wait draws as `q`'s does: the same text and the same level (its colour)."""
+    old = q.longest_wait_s
+    return longest_wait_s == old or (
+        duration(longest_wait_s) == duration(old)
+        and longest_level(longest_wait_s, q.sl_threshold_s, d)
+        == longest_level(old, q.sl_threshold_s, d))
 
 
 class QueueTiles(ScrollView):
@@ -99,6 +110,26 @@ class QueueTiles(ScrollView):
     def show(self, queues: Sequence[QueueSnapshot]) -> None:
         self.queues = queues
         self._lay_out()
+
+    def show_headline(self, lane: Headline) -> bool:
+        """The fast lane (wallboard.headline): newer waiting counts and longest waits over the
+        last snapshot's tiles, between full snapshots (the next `show` replaces them). Only the
+        lines that read differently repaint; True if any tile changed."""
+        d = self.display_config
+        fresh = {h.queue: h for h in lane}
+        queues = list(self.queues)
+        changed = False
+        for index, q in enumerate(queues):
+            h = fresh.get(q.queue)
+            if h is None or (h.waiting == q.waiting and _reads_same(h.longest_wait_s, q, d)):
+                continue  # would read the same: not even a tile rebuild
+            queues[index] = msgspec.structs.replace(q, waiting=h.waiting,
+                                                    longest_wait_s=h.longest_wait_s)  # fmt: skip
+            changed = True
+        if changed:
+            self.queues = queues
+            self._lay_out()
+        return changed
 
     def _lay_out(self) -> None:
         width, height = self.size
