@@ -161,3 +161,29 @@ async def test_lane_off_leaves_the_tiles_to_the_full_tick(tmp_path: Path) -> Non
         app.tick_headline()  # called by hand it would draw it; nothing calls it
         await pilot.pause()
         assert _digits(app, "vip") == [row.rstrip() for row in big_digits("1")]
+
+
+async def test_big_screen_tiles_keep_their_places_until_the_full_snapshot(
+        tmp_path: Path) -> None:  # fmt: skip
+    # Kiosk order is worst level first, then name: after_sales CRIT (120 s >= 3 x 30 s),
+    # pre_sales WARN (60 s >= 30 s), vip WARN (window SL 83% < 90%), by name. 31 offers make vip
+    # CRIT (waiting_critical 30): the lane draws 31 and CRIT in vip's place; the next full
+    # snapshot moves vip to second.
+    cfg = _config(tmp_path, refresh_hz=0.2, headline_hz=10)
+    source = bs.source(cfg)
+    app = WallboardApp(source, cfg, bs.frozen, kiosk=True, page="overview")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.pause()
+        assert [q.queue for q in app.tiles.shown] == ["after_sales", "pre_sales", "vip"]
+        assert "WARN" in app.tiles.tile_text("vip")
+        source.feed([RawEntry("s", None, event("contact.offered", bs.NOW - 1_000,
+                                               contact=f"n{n}", queue="vip"))
+                     for n in range(31)])  # fmt: skip
+        digits = [row.rstrip() for row in big_digits("31")]
+        await wait_for(lambda: _digits(app, "vip") == digits, 1.0, "31 waiting on the vip tile")
+        assert "CRIT" in app.tiles.tile_text("vip")
+        assert [q.queue for q in app.tiles.shown] == ["after_sales", "pre_sales", "vip"]
+        app.tick()
+        await pilot.pause()
+        assert [q.queue for q in app.tiles.shown] == ["after_sales", "vip", "pre_sales"]
+        assert _digits(app, "vip") == digits

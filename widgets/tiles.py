@@ -114,22 +114,23 @@ class QueueTiles(ScrollView):
     def show_headline(self, lane: Headline) -> bool:
         """The fast lane (wallboard.headline): newer waiting counts and longest waits over the
         last snapshot's tiles, between full snapshots (the next `show` replaces them). Only the
-        lines that read differently repaint; True if any tile changed."""
+        lines that read differently repaint; True if any tile changed. The tiles keep their
+        places: on the big screen (worst first) the full snapshot decides the order, else a
+        level flickering at a threshold would move, and repaint, every tile ten times a
+        second."""
         d = self.display_config
         fresh = {h.queue: h for h in lane}
-        queues = list(self.queues)
-        changed = False
-        for index, q in enumerate(queues):
+        newer: dict[str, QueueSnapshot] = {}
+        for index, q in enumerate(self.shown):
             h = fresh.get(q.queue)
             if h is None or (h.waiting == q.waiting and _reads_same(h.longest_wait_s, q, d)):
                 continue  # would read the same: not even a tile rebuild
-            queues[index] = msgspec.structs.replace(q, waiting=h.waiting,
-                                                    longest_wait_s=h.longest_wait_s)  # fmt: skip
-            changed = True
-        if changed:
-            self.queues = queues
-            self._lay_out()
-        return changed
+            now = msgspec.structs.replace(q, waiting=h.waiting, longest_wait_s=h.longest_wait_s)
+            self.shown[index] = newer[q.queue] = now
+            self._redraw(index, now)
+        if newer:  # a resize lays the tiles out again from these
+            self.queues = [newer.get(q.queue, q) for q in self.queues]
+        return bool(newer)
 
     def _lay_out(self) -> None:
         width, height = self.size
@@ -160,19 +161,23 @@ class QueueTiles(ScrollView):
             self.refresh()
             return
         for index, q in enumerate(queues):
-            drawn = self._tiles.get(q.queue)
-            if drawn is None:
-                self._refresh_slot(index)
-            elif drawn[0] != q:
-                # Repaint only the lines that read differently: every byte goes over SSH.
-                old_lines = drawn[2]
-                self._tiles.pop(q.queue)
-                new_lines = self._tile(q, tile_width)[2]
-                for line, (old, new) in enumerate(zip(old_lines, new_lines, strict=True)):
-                    if old != new:
-                        self._refresh_slot(index, line)
+            self._redraw(index, q)
         if hidden:
             self._refresh_slot(len(queues))
+
+    def _redraw(self, index: int, q: QueueSnapshot) -> None:
+        """The tile in slot `index` now shows `q`: repaint only the lines that read differently
+        (every byte goes over SSH)."""
+        drawn = self._tiles.get(q.queue)
+        if drawn is None:
+            self._refresh_slot(index)
+        elif drawn[0] != q:
+            old_lines = drawn[2]
+            self._tiles.pop(q.queue)
+            new_lines = self._tile(q, self._layout[1])[2]
+            for line, (old, new) in enumerate(zip(old_lines, new_lines, strict=True)):
+                if old != new:
+                    self._refresh_slot(index, line)
 
     def _refresh_slot(self, index: int, line: int | None = None) -> None:
         columns, tile_width = self._layout
