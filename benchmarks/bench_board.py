@@ -24,13 +24,13 @@ AGENTS = 2000
 QUEUES = 20
 
 
-def child(rate: int, page: str) -> None:
+def child(rate: int, page: str, headline_hz: float) -> None:
     from wallboard.app import WallboardApp
     from wallboard.app_source import MemorySource, wall_clock
-    from wallboard.config import Config
+    from wallboard.config import Config, DisplaySection
     from wallboard.ingest import RawEntry
 
-    config = Config()
+    config = Config(display=DisplaySection(headline_hz=headline_hz))
     now = wall_clock()
     source = MemorySource(config, (
         RawEntry("s", None, {"type": "agent.state", "ts": str(now - 3_600_000),
@@ -89,11 +89,12 @@ def _rss_mb(pid: int, key: str = "VmHWM:") -> float:
     return 0.0
 
 
-def measure(rate: int, page: str, seconds: float, warmup: float = 5.0) -> dict[str, float]:
+def measure(rate: int, page: str, seconds: float, headline_hz: float = 10.0,
+            warmup: float = 5.0) -> dict[str, float]:  # fmt: skip
     pid, fd = pty.fork()
     if pid == 0:
         os.environ["TERM"] = "xterm-256color"
-        child(rate, page)
+        child(rate, page, headline_hz)
         os._exit(0)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 56, 200, 0, 0))
     total = 0
@@ -130,13 +131,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rates", default="0,1000")
     parser.add_argument("--pages", default="overview,agents")
+    parser.add_argument("--headline-hz", type=float, default=10.0, help="0: the lane off")
     args = parser.parse_args()
-    print(f"board app, {AGENTS} agents, {QUEUES} queues, 200x56 pty, {args.seconds:g}s each")
+    print(f"board app, {AGENTS} agents, {QUEUES} queues, 200x56 pty, {args.seconds:g}s each, "
+          f"headline lane {args.headline_hz:g} Hz")  # fmt: skip
     print(f"{'page':<10} {'events/s':>8} {'CPU % core':>10} {'peak RSS MB':>11} {'term B/s':>9}"
           f" {'RSS after warm-up -> end MB':>28}")
     for page in args.pages.split(","):
         for rate in (int(r) for r in args.rates.split(",")):
-            r = measure(rate, page, args.seconds)
+            r = measure(rate, page, args.seconds, args.headline_hz)
             print(f"{page:<10} {rate:>8} {r['cpu_pct']:>10.1f} {r['rss_mb']:>11.0f} "
                   f"{r['bytes_per_s']:>9.0f} {r['rss_start_mb']:>18.0f} -> {r['rss_end_mb']:.0f}",
                   flush=True)

@@ -103,6 +103,7 @@ class QueueTiles(ScrollView):
         # name -> (the queue as drawn, tile width, its lines' pieces, their strips)
         self._tiles: dict[str, tuple[QueueSnapshot, int, list[tuple[Piece, ...]], list[Strip]]] = {}
         self._styles: dict[str, Style] = {}
+        self._blanks: dict[int, Strip] = {}  # gutters and right margins, by width
         self._layout: tuple[int, int] = (1, TILE_WIDTH)  # columns, tile width
 
     # ---- data -------------------------------------------------------------------------
@@ -169,25 +170,36 @@ class QueueTiles(ScrollView):
         """The tile in slot `index` now shows `q`: repaint only the lines that read differently
         (every byte goes over SSH)."""
         drawn = self._tiles.get(q.queue)
-        if drawn is None:
+        width = self._layout[1]
+        if drawn is None or drawn[1] != width:
+            self._tiles.pop(q.queue, None)
             self._refresh_slot(index)
         elif drawn[0] != q:
-            old_lines = drawn[2]
-            self._tiles.pop(q.queue)
-            new_lines = self._tile(q, self._layout[1])[2]
+            _, _, old_lines, old_strips = drawn
+            level, lines = tile_lines(q, self.display_config)
+            new_lines = self._framed(lines, width, level)
+            strips = list(old_strips)  # a Strip is costly to make: only for the changed lines
             for line, (old, new) in enumerate(zip(old_lines, new_lines, strict=True)):
                 if old != new:
+                    strips[line] = self._strip(new, width)
                     self._refresh_slot(index, line)
+            self._tiles[q.queue] = (q, width, new_lines, strips)
 
     def _refresh_slot(self, index: int, line: int | None = None) -> None:
+        """Repaint a tile or one of its lines.
+
+        Every region starts at the widget's left edge: Textual writes a changed line of a
+        widget from its left edge to the region's end whatever the region's start, once per
+        separate region, so five tiles changing on one screen line as five regions were
+        written as 1 + 2 + 3 + 4 + 5 tiles; as regions from the left edge they merge into one."""
         columns, tile_width = self._layout
         row, column = divmod(index, columns)
         x = column * (tile_width + GUTTER)
         y = row * TILE_HEIGHT - round(self.scroll_offset.y)
         if line is None:
-            self.refresh(Region(x, y, tile_width, TILE_HEIGHT))
+            self.refresh(Region(0, y, x + tile_width, TILE_HEIGHT))
         else:
-            self.refresh(Region(x, y + line, tile_width, 1))
+            self.refresh(Region(0, y + line, x + tile_width, 1))
 
     def on_resize(self) -> None:
         self._lay_out()
@@ -195,6 +207,7 @@ class QueueTiles(ScrollView):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
+        self._blanks.clear()
         self._tiles.clear()
 
     # ---- drawing ----------------------------------------------------------------------
@@ -206,6 +219,12 @@ class QueueTiles(ScrollView):
             style = base + self.get_component_rich_style(f"tiles--{name}") if name else base
             self._styles[name] = style
         return style
+
+    def _blank(self, width: int) -> Strip:
+        blank = self._blanks.get(width)
+        if blank is None:
+            blank = self._blanks[width] = Strip.blank(width, self._style(""))
+        return blank
 
     def _strip(self, pieces: Sequence[Piece], width: int) -> Strip:
         segments = [Segment(text, self._style(name)) for text, name in pieces]
@@ -269,12 +288,14 @@ class QueueTiles(ScrollView):
             else:
                 break
             if column:
-                strips.append(Strip.blank(GUTTER, self._style("")))
+                strips.append(self._blank(GUTTER))
             strips.append(tile[line])
         used = sum(strip.cell_length for strip in strips)
         if used < width:
-            strips.append(Strip.blank(width - used, self._style("")))
-        return Strip.join(strips).crop(0, width)
+            strips.append(self._blank(width - used))
+        # One segment per run of one style: a tile line is six segments of two or three
+        # styles, each written with its own colour codes (three quarters of the bytes).
+        return Strip.join(strips).crop(0, width).simplify()
 
     # ---- for tests and tools ----------------------------------------------------------
 
