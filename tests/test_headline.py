@@ -11,14 +11,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import board_scenario as bs
+from tests import replay_scenario
 from tests.scenario import event, ms
 from tests.test_live_feed import wait_for
 from wallboard.app import WallboardApp
+from wallboard.app_source import MemorySource
 from wallboard.config import Config, ConfigError, load_config
+from wallboard.drilldown import WaitingContact
 from wallboard.fold import BoardState
 from wallboard.headline import QueueHeadline, headline
 from wallboard.ingest import RawEntry, ingest
-from wallboard.snapshot import build_snapshot
+from wallboard.replay import Replay
+from wallboard.replay_app import ReplayApp
+from wallboard.snapshot import Snapshot, build_snapshot
 from widgets.tiles import big_digits
 
 T0 = ms("2026-11-11 10:00:00")
@@ -187,3 +192,27 @@ async def test_big_screen_tiles_keep_their_places_until_the_full_snapshot(
         await pilot.pause()
         assert [q.queue for q in app.tiles.shown] == ["after_sales", "vip", "pre_sales"]
         assert _digits(app, "vip") == digits
+
+
+class _AggregatorSource(MemorySource):
+    """A snapshot board's source (SnapshotSource): the numbers come folded elsewhere."""
+
+    def latest_snapshot(self) -> Snapshot | None:
+        return None
+
+    def waiting_contacts(self, queue: str) -> list[WaitingContact]:
+        return []
+
+
+async def test_no_lane_on_snapshot_boards_or_replays(tmp_path: Path) -> None:
+    cfg = bs.config(tmp_path)
+    app = WallboardApp(_AggregatorSource(cfg), cfg, bs.frozen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.headline_timer is None
+    replay = Replay(replay_scenario.CONFIG, replay_scenario.START, replay_scenario.END, every=400)
+    replay.load(enumerate(replay_scenario.lines()))
+    replay_app = ReplayApp(replay, replay_scenario.CONFIG, description="scenario")
+    async with replay_app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert replay_app.headline_timer is None
