@@ -1,18 +1,23 @@
 """NDJSON lines straight to events: the replay's fast path, always equal to `events.decode`.
 
 `events.decode` looks up every contract field in a dict and runs a regex over each value
-(about 9 us an event). Here msgspec parses a line straight into a typed struct (lengths
-checked in C) and only the per-type rules run in Python. A line the fast path is not sure
-about (a backslash escape or DEL/C1 bytes that could hide a control character, a number where
-a string is expected, an RFC 3339 time, any rule broken) goes the slow way: parsed as
-`feeds.files.read_ndjson` parses it, then `events.decode`. So the result is always what
-`decode` gives (property-tested in tests/test_replay_decode.py).
+(about 7 us an event). Here msgspec parses a line straight into a struct of its event type (a
+tagged union on `type`), and checks in C what it can: lengths, the required fields (present
+and not empty), the closed sets (channel, state, pool, response, v, rating). Python only reads
+the time, the number fields and the comma lists. A line the fast path is not sure about (a
+backslash escape or DEL/C1 bytes that could hide a control character, a number where a string
+is expected, an RFC 3339 time, an empty optional `queue` or `id`, any rule broken) goes the slow
+way: parsed as `feeds.files.read_ndjson` parses it, then `events.decode`. So the result is
+always what `decode` gives (property-tested in tests/test_replay_decode.py).
+
+`decode_lines` does a batch: one byte scan and one msgspec call for the lot.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Final
+from collections.abc import Sequence
+from typing import Annotated, Any, Final, Literal, Union
 
 import msgspec
 
@@ -20,23 +25,65 @@ from wallboard import events as ev
 from wallboard.events import Event, Rejection, decode
 from wallboard.timeutil import parse_event_time, parse_stream_id
 
-_Text = Annotated[str, msgspec.Meta(max_length=ev.MAX_FIELD_LEN)]
-# One optional, length-checked string per contract field, plus the archive's `_stream`.
-_FIELDS: Final = [
-    *[(("id_" if name == "_id" else name), _Text | None, msgspec.field(default=None, name=name))
-      for name in ev.STRING_FIELDS],
-    ("stream_", str | None, msgspec.field(default=None, name="_stream")),
-]
-Line: Any = msgspec.defstruct("Line", _FIELDS, gc=False)
+Decoded = tuple[Event | Rejection, str | None]
 
-# The order `_fast` passes Event's fields in; should Event change, the slow path takes over.
+_MIN_MS: Final = 100_000_000_000  # parse_event_time's bounds, for the all-digit fast path
+_MAX_MS: Final = 7_258_118_400_000
+assert parse_event_time(str(_MIN_MS)) == _MIN_MS and parse_event_time(str(_MIN_MS - 1)) is None
+assert parse_event_time(str(_MAX_MS)) == _MAX_MS and parse_event_time(str(_MAX_MS + 1)) is None
+
+_Text = Annotated[str, msgspec.Meta(max_length=ev.MAX_FIELD_LEN)]
+_Filled = Annotated[str, msgspec.Meta(min_length=1, max_length=ev.MAX_FIELD_LEN)]
+_RATINGS: Final = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+# Closed sets checked in C. Values are plain ASCII words: no control character to miss.
+_CLOSED: Final[dict[str, Any]] = {
+    "channel": Literal[tuple(sorted(ev.CHANNELS))],
+    "state": Literal[ev.AGENT_STATES],
+    "pool": Literal[tuple(sorted(ev.POOLS))],
+    "response": Literal[tuple(sorted(ev.RESPONSES))],
+    "v": Literal[ev.SCHEMA_VERSION],
+    "rating": Literal[tuple(_RATINGS)],
+}
+# `queue` and `id` become None when empty (`or None` in decode): an empty one goes slow.
+_FILLED_WHEN_GIVEN: Final = frozenset({"queue", "id"})
+_ATTR: Final = {"_id": "id_", "_stream": "stream_"}
+
+
+def _line_struct(kind: str) -> type:
+    """The struct of one event type: every contract field, the required ones not optional."""
+    required = ev.REQUIRED[kind]
+    fields: list[tuple[str, Any, Any]] = []
+    for name in (*ev.STRING_FIELDS, "_stream"):
+        if name == "type":
+            continue  # the tag
+        if name in _CLOSED:
+            kind_of = _CLOSED[name]
+        elif name == "_stream":
+            kind_of = str
+        elif name in required or name in _FILLED_WHEN_GIVEN:
+            kind_of = _Filled
+        else:
+            kind_of = _Text
+        attr = _ATTR.get(name, name)
+        if name in required or name == "ts":  # no ts: the entry ID's time (slow path)
+            fields.append((attr, kind_of, msgspec.field(name=name)))
+        else:
+            fields.append((attr, kind_of | None, msgspec.field(default=None, name=name)))
+    return msgspec.defstruct(f"Line_{kind.replace('.', '_')}", fields, kw_only=True, gc=False,
+                             tag_field="type", tag=kind)  # fmt: skip
+
+
+_STRUCTS: Final = {kind: _line_struct(kind) for kind in ev.REQUIRED}
+_KIND: Final[dict[type, str]] = {struct: kind for kind, struct in _STRUCTS.items()}
+_decoder: Final = msgspec.json.Decoder(Union[tuple(_STRUCTS.values())])  # noqa: UP007
+_any_decoder: Final = msgspec.json.Decoder()
+_NOT_JSON: Final = {"_malformed": "line is not a JSON object"}
+_FAILED: Final = (msgspec.DecodeError, msgspec.ValidationError)
+# The order `_event` passes Event's fields in; should Event change, the slow path takes over.
 _POSITIONAL: Final = Event.__struct_fields__ == (
     "type", "ts", "contact", "queue", "channel", "shop", "agent", "via", "outcome", "value",
     "rating", "to_queue", "state", "reason", "name", "team", "level", "shops", "queues", "pool",
     "alert", "by", "callout", "agents", "response", "key", "entry_id")  # fmt: skip
-_line_decoder = msgspec.json.Decoder(Line)
-_any_decoder = msgspec.json.Decoder()
-_NOT_JSON: Final = {"_malformed": "line is not a JSON object"}
 
 
 def parse_line(line: bytes) -> object:
@@ -47,27 +94,53 @@ def parse_line(line: bytes) -> object:
         return [_NOT_JSON]
 
 
-def _comma_list(text: str) -> tuple[str, ...]:
-    return tuple(part for part in (p.strip() for p in text.split(",")) if part)
+def _suspect(data: bytes) -> bool:
+    """Bytes that may stand for a control character in a value: JSON escapes, DEL, and the
+    UTF-8 lead byte of U+0080-U+00BF (the C1 controls live there)."""
+    return b"\\" in data or b"\x7f" in data or (not data.isascii() and b"\xc2" in data)
 
 
-def decode_line(line: bytes) -> tuple[Event | Rejection, str | None]:
+def decode_line(line: bytes) -> Decoded:
     """One NDJSON line to what `decode` gives for it, and the line's `_stream` (archives)."""
-    # Bytes that may stand for a control character in a value: JSON escapes, DEL, and the
-    # UTF-8 lead byte of U+0080-U+00BF (the C1 controls live there).
-    if b"\\" in line or b"\x7f" in line or (not line.isascii() and b"\xc2" in line):
+    if _suspect(line):
         return _slow(line)
+    return _clean(line)
+
+
+def decode_lines(lines: Sequence[bytes]) -> list[Decoded]:
+    """`decode_line` of each line (lines without a newline in them, as a file's are)."""
+    if not lines:
+        return []
+    text = b"\n".join(lines)
+    if _suspect(text):
+        return [decode_line(line) for line in lines]
     try:
-        f = _line_decoder.decode(line)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        structs = _decoder.decode_lines(text)
+    except _FAILED:
+        return [_clean(line) for line in lines]  # some line is not for the fast path
+    if len(structs) != len(lines):  # a line held two documents: one by one
+        return [_clean(line) for line in lines]
+    out: list[Decoded] = []
+    append = out.append
+    for struct, line in zip(structs, lines, strict=True):
+        event = _event(struct)
+        append(_slow(line) if event is None else (event, struct.stream_))
+    return out
+
+
+def _clean(line: bytes) -> Decoded:
+    """A line without suspect bytes."""
+    try:
+        struct = _decoder.decode(line)
+    except _FAILED:
         return _slow(line)
-    event = _fast(f)
+    event = _event(struct)
     if event is None:
         return _slow(line)
-    return event, f.stream_
+    return event, struct.stream_
 
 
-def _slow(line: bytes) -> tuple[Event | Rejection, str | None]:
+def _slow(line: bytes) -> Decoded:
     fields = parse_line(line)
     stream = None
     entry_id = None
@@ -78,38 +151,25 @@ def _slow(line: bytes) -> tuple[Event | Rejection, str | None]:
     return decode(fields, entry_id), stream
 
 
-def _fast(f: Any) -> Event | None:
-    """The event when every rule of `decode` passes on the common path, else None."""
-    kind = f.type
-    required = ev.REQUIRED.get(kind) if kind is not None else None
-    if required is None or f.ts is None:
-        return None
-    ts = parse_event_time(f.ts)
-    if ts is None:
-        return None
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(part for part in (p.strip() for p in text.split(",")) if part)
+
+
+def _event(f: Any) -> Event | None:
+    """The event for a struct msgspec accepted, when the rest of `decode`'s rules pass too."""
+    text = f.ts
+    if text.isascii() and text.isdigit():  # isdigit alone takes "²" and other scripts' digits
+        ts = int(text)
+        if ts < _MIN_MS or ts > _MAX_MS:
+            return None
+    else:
+        parsed = parse_event_time(text)
+        if parsed is None:
+            return None
+        ts = parsed
+    kind = _KIND[type(f)]
     entry_id = f.id_
     if entry_id is not None and parse_stream_id(entry_id) is None:
-        return None
-    for name in required:
-        if not getattr(f, name):
-            return None
-    if f.v is not None and f.v != ev.SCHEMA_VERSION:
-        return None
-    channel = f.channel
-    if channel is not None and channel not in ev.CHANNELS:
-        return None
-    state = f.state
-    if state is not None and state not in ev.AGENT_STATE_SET:
-        return None
-    pool = f.pool
-    if pool is not None and pool not in ev.POOLS:
-        return None
-    response = f.response
-    if response is not None and response not in ev.RESPONSES:
-        return None
-    agents_text = f.agents
-    agents = None if agents_text is None else _comma_list(agents_text)
-    if kind == ev.CALLOUT and not agents:
         return None
     value: float | None = None
     if f.value is not None:
@@ -119,17 +179,19 @@ def _fast(f: Any) -> Event | None:
             return None
         if not math.isfinite(value) or value < 0:
             return None
-    rating: int | None = None
-    if f.rating is not None:
-        if f.rating not in ("1", "2", "3", "4", "5"):
+    rating = f.rating
+    agents = f.agents
+    if agents is not None:
+        agents = _comma_list(agents)
+        if not agents and kind == ev.CALLOUT:
             return None
-        rating = int(f.rating)
     shops, queues = f.shops, f.queues
     if not _POSITIONAL:
         return None
     # Positional, in Event's field order: keywords cost ten times more on this hot path.
-    return Event(kind, ts, f.contact, f.queue or None, channel, f.shop, f.agent, f.via,
-                 f.outcome, value, rating, f.to_queue, state, f.reason, f.name, f.team, f.level,
+    return Event(kind, ts, f.contact, f.queue, f.channel, f.shop, f.agent, f.via, f.outcome,
+                 value, None if rating is None else _RATINGS[rating], f.to_queue, f.state,
+                 f.reason, f.name, f.team, f.level,
                  None if shops is None else _comma_list(shops),
-                 None if queues is None else _comma_list(queues), pool, f.alert, f.by,
-                 f.callout, agents, response, f.id or None, entry_id)
+                 None if queues is None else _comma_list(queues), f.pool, f.alert, f.by,
+                 f.callout, agents, f.response, f.id, entry_id)  # fmt: skip
