@@ -9,6 +9,7 @@ evaluated a second later than another.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final, NamedTuple
 
@@ -145,6 +146,23 @@ class AlertEngine:
         self._queue_rules = [r for r in self.rules.values() if r.subject_kind == "queue"]
         self._agent_rules = [r for r in self.rules.values() if r.subject_kind == "agent"]
 
+    def agent_watch(self) -> tuple[float, float, float, dict[str | None, _Track],
+                                   dict[str | None, _Track], dict[str | None, _Track]]:
+        """What the fold needs to know whether a touched agent could make a per-second agent
+        rule speak: the warn levels of handled today, questions in the last hour and shops
+        (infinite when the rule is off), and those rules' tracks (stable objects)."""
+
+        def warn(name: str) -> float:
+            rule = self.rules.get(name)
+            return math.inf if rule is None else rule.warn
+
+        def tracks(name: str) -> dict[str | None, _Track]:
+            return self.tracks.get(name, {})  # a rule that is off never gets a track
+
+        high, questions, shops = "agent_over_daily_high", "agent_messages", "agent_shops"
+        return (warn(high), warn(questions), warn(shops), tracks(high), tracks(questions),
+                tracks(shops))
+
     # ---- lifecycle ----------------------------------------------------------------------
 
     def start_day(self, day: str) -> None:
@@ -259,28 +277,36 @@ class AlertEngine:
 
         high = state.config.agent_load.daily_high
         observe = self.observe
+        # One tight loop per rule: hundreds of agents are touched every second at peak, and
+        # most are under every level with nothing pending (skipped without a call).
         for rule in self._agent_rules:
             name = rule.name
-            if name == "agent_projected_over" and not projections:
-                continue
             tracks, warn = self.tracks[name], rule.warn
-            for agent in agents:
-                value: float
-                if name == "agent_over_daily_high":
-                    value = agent.handled_today
-                elif name == "agent_messages":
-                    value = agent.messages.count(now)
-                else:
+            if name == "agent_over_daily_high":
+                for agent in agents:
+                    if agent.handled_today > warn or agent.agent in tracks:
+                        observe(rule, agent.agent, agent.handled_today, now)
+            elif name == "agent_messages":
+                for agent in agents:
+                    ring = agent.messages
+                    # The ring holds at least the last hour's count: under the level, skip.
+                    if len(ring.times) - ring.head > warn or agent.agent in tracks:
+                        observe(rule, agent.agent, ring.count(now), now)
+            elif name == "agent_shops":
+                for agent in agents:
                     logged_in = agent.state is not None and agent.state != "logged_out"
-                    if name == "agent_shops":
-                        value = len(agent.shops) if logged_in else 0
-                    elif not logged_in or agent.handled_today > high:
-                        value = 0.0  # not working, or already over: the other rule speaks
-                    else:
+                    shops = len(agent.shops) if logged_in else 0
+                    if shops > warn or agent.agent in tracks:
+                        observe(rule, agent.agent, shops, now)
+            elif projections:  # agent_projected_over
+                for agent in agents:
+                    logged_in = agent.state is not None and agent.state != "logged_out"
+                    value = 0.0  # not working, or already over: the other rule speaks
+                    if logged_in and agent.handled_today <= high:
                         shift = agent_shift(state, agent)
                         value = projected_today(state, agent, shift, agent.answers.count(now))
-                if value > warn or agent.agent in tracks:
-                    observe(rule, agent.agent, value, now)
+                    if value > warn or agent.agent in tracks:
+                        observe(rule, agent.agent, value, now)
 
     def evaluate_feed(self, stale_s: float, now: int) -> None:
         rule = self.rules.get("feed_stale")

@@ -144,8 +144,10 @@ class BoardState:
         self._day_start = _NEVER  # the business day's bounds, cached for the hot path
         self._day_end = 0
         self.alerts = AlertEngine(config)
+        self._agent_watch = self.alerts.agent_watch()
         self.reserve = CalloutBook(config)
-        self.dirty_agents: set[str] = set()  # touched since the last alert evaluation
+        # Touched since the last alert evaluation, in the order touched (deterministic).
+        self.dirty_agents: dict[str, AgentState] = {}
         self._next_eval = 0  # the next whole second the alert rules are evaluated at
         self._next_agents_eval = 0  # when every agent's rules are next evaluated
         self.first_event_ts = 0
@@ -282,9 +284,7 @@ class BoardState:
                 self._next_agents_eval = at - at % AGENT_SWEEP_MS + AGENT_SWEEP_MS
                 self.dirty_agents.clear()
             elif self.dirty_agents:
-                agents = self.agents
-                alerts.evaluate_agents(self, [agents[a] for a in self.dirty_agents], at,
-                                       projections=False)
+                alerts.evaluate_agents(self, self.dirty_agents.values(), at, projections=False)
                 self.dirty_agents.clear()
 
     def _in_today(self, ts: int) -> bool:
@@ -308,7 +308,7 @@ class BoardState:
 
     def _offer(self, contact_id: str, queue_name: str, channel: str, shop: str | None,
                ts: int) -> None:  # fmt: skip
-        queue = self._queue(queue_name)
+        queue = self.queues.get(queue_name) or self._queue(queue_name)
         self.contacts[contact_id] = Contact(queue_name, channel, shop, ts)
         queue.waiting[contact_id] = ts
         queue.ledger.offer(ts)
@@ -319,13 +319,17 @@ class BoardState:
         return queue
 
     def _end_handling(self, contact: Contact, ts: int) -> None:
-        if contact.queue is not None:
-            handle_ms = max(0, ts - contact.answered_at)
-            self._queue(contact.queue).ledger.handle(ts, handle_ms)
+        name = contact.queue
+        if name is not None:
+            handle_ms = ts - contact.answered_at
+            queue = self.queues.get(name) or self._queue(name)
+            queue.ledger.handle(ts, handle_ms if handle_ms > 0 else 0)
 
     def _answer(self, contact_id: str, contact: Contact, agent_id: str | None, ts: int) -> None:
-        queue = self._leave_queue(contact_id, contact)
-        wait = max(0, ts - contact.offered_at)
+        queue = self.queues[contact.queue]  # type: ignore[index]  # waiting => queue known
+        del queue.waiting[contact_id]
+        wait = ts - contact.offered_at
+        wait = max(wait, 0)
         queue.ledger.answer(ts, wait, 1 if wait <= queue.threshold_ms else 0)
         contact.status = HANDLING
         contact.answered_at = ts
@@ -334,11 +338,23 @@ class BoardState:
             self._agent_handled(agent_id, ts)
 
     def _agent_handled(self, agent_id: str, ts: int) -> None:
-        agent = self._agent(agent_id)
+        agent = self.agents.get(agent_id) or self._agent(agent_id)
         if ts >= self._day_start:
             agent.handled_today += 1
         agent.answers.add(ts)
-        self.dirty_agents.add(agent_id)
+        self._touched(agent)
+
+    def _touched(self, agent: AgentState) -> None:
+        """Judge the agent's rules at the next second when one of them could speak: a value
+        above its warn level (the question ring's length bounds its count) or an alert or
+        pending raise on it. Skipping the others changes nothing: their rules would skip."""
+        high, questions, shops, high_tracks, question_tracks, shop_tracks = self._agent_watch
+        ring = agent.messages
+        agent_id = agent.agent
+        if agent.handled_today > high or len(ring.times) - ring.head > questions \
+                or len(agent.shops) > shops or agent_id in high_tracks \
+                or agent_id in question_tracks or agent_id in shop_tracks:  # fmt: skip
+            self.dirty_agents[agent_id] = agent
 
     # ---- event handlers -----------------------------------------------------------------
 
@@ -434,14 +450,18 @@ class BoardState:
         self._offer(contact_id, event.to_queue, channel or "other", shop, ts)  # type: ignore[arg-type]
 
     def _message(self, event: Event) -> None:
+        ts = event.ts
         contact = self.contacts.get(event.contact)  # type: ignore[arg-type]
-        queue_name = contact.queue if contact is not None else event.queue
+        if contact is not None:
+            queue_name, agent_id = contact.queue, contact.agent or event.agent
+        else:
+            queue_name, agent_id = event.queue, event.agent
         if queue_name is not None:
-            self._queue(queue_name).messages.add(event.ts)
-        agent_id = contact.agent if contact is not None and contact.agent else event.agent
+            (self.queues.get(queue_name) or self._queue(queue_name)).messages.add(ts)
         if agent_id is not None:
-            self._agent(agent_id).messages.add(event.ts)
-            self.dirty_agents.add(agent_id)
+            agent = self.agents.get(agent_id) or self._agent(agent_id)
+            agent.messages.add(ts)
+            self._touched(agent)
 
     def _bot_resolved(self, event: Event) -> None:
         if self._in_today(event.ts):
@@ -468,7 +488,7 @@ class BoardState:
             agent.queues = event.queues or None
         if state != "logged_out" and agent.first_login is None and self._in_today(ts):
             agent.first_login = ts
-        self.dirty_agents.add(agent.agent)
+        self.dirty_agents[agent.agent] = agent
         self.reserve.agent_state(agent.agent, state, ts)
 
     def _alert_ack(self, event: Event) -> None:

@@ -91,13 +91,13 @@ class _Series:
         self.last = -(1 << 62)  # the newest time appended
         self.late: list[tuple[int, ...]] = []
 
-    def _count(self, period: PeriodCounts, lo: int, hi: int, sign: int) -> None:
-        if hi <= lo:
-            return
-        fields = self.fields
-        setattr(period, fields[0], getattr(period, fields[0]) + sign * (hi - lo))
-        for name, col in zip(fields[1:], self.cols, strict=True):
-            setattr(period, name, getattr(period, name) + sign * sum(col[lo:hi]))
+    def _sums(self, lo: int, hi: int) -> list[int]:
+        """The count of records lo..hi, then each column's sum over them."""
+        return [hi - lo, *(sum(col[lo:hi]) for col in self.cols)]
+
+    def _add(self, period: PeriodCounts, sums: list[int], sign: int = 1) -> None:
+        for name, value in zip(self.fields, sums, strict=True):
+            setattr(period, name, getattr(period, name) + sign * value)
 
     def settle(self, day_start: int, cut: int, today: PeriodCounts, before: PeriodCounts,
                window: PeriodCounts) -> bool:  # fmt: skip
@@ -107,17 +107,21 @@ class _Series:
         end, counted, head = len(times), self.counted, self.head
         changed = end > counted or bool(self.late)
         if end > counted:
-            split = bisect_left(times, day_start, counted, end)
-            self._count(before, counted, split, 1)
-            self._count(today, split, end, 1)
-            self._count(window, counted, end, 1)
+            new = self._sums(counted, end)
+            self._add(window, new)
+            if times[counted] >= day_start:  # all of them today: the common case
+                self._add(today, new)
+            else:
+                split = bisect_left(times, day_start, counted, end)
+                self._add(before, self._sums(counted, split))
+                self._add(today, self._sums(split, end))
             self.counted = end
         if self.late:
             self._place_late(day_start, cut, today, before, window)
             end = len(times)
         if head < end and times[head] <= cut:
             stop = bisect_right(times, cut, head, end)
-            self._count(window, head, stop, -1)
+            self._add(window, self._sums(head, stop), -1)
             head = self.head = stop
             changed = True
             if head > 4096 and head * 2 > end:  # drop the expired prefix now and then
@@ -131,22 +135,16 @@ class _Series:
                     before: PeriodCounts, window: PeriodCounts) -> None:  # fmt: skip
         times, cols = self.ts, self.cols
         for ts, *values in self.late:
-            period = today if ts >= day_start else before
-            self._add_one(period, values)
+            sums = [1, *values]
+            self._add(today if ts >= day_start else before, sums)
             if ts > cut:  # still in the window: into it, in its place
                 i = bisect_right(times, ts, self.head)
                 times.insert(i, ts)
                 for column, value in zip(cols, values, strict=True):
                     column.insert(i, value)
-                self._add_one(window, values)
+                self._add(window, sums)
                 self.counted += 1
         self.late.clear()
-
-    def _add_one(self, period: PeriodCounts, values: list[int]) -> None:
-        fields = self.fields
-        setattr(period, fields[0], getattr(period, fields[0]) + 1)
-        for name, value in zip(fields[1:], values, strict=True):
-            setattr(period, name, getattr(period, name) + value)
 
     def __len__(self) -> int:
         return len(self.ts) - self.head + len(self.late)
