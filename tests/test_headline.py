@@ -140,7 +140,7 @@ async def test_a_new_offer_reaches_the_tile_before_the_next_full_tick(tmp_path: 
     app = WallboardApp(source, cfg, bs.frozen)
     async with app.run_test(size=(120, 34)) as pilot:
         await pilot.pause()
-        assert app.headline_timer is not None
+        assert app.headline_lane is not None
         assert _digits(app, "vip") == [row.rstrip() for row in big_digits("0")]
         source.feed([RawEntry("s", None, event("contact.offered", bs.NOW - 7_000,
                                                contact="n1", queue="vip"))])  # fmt: skip
@@ -162,7 +162,7 @@ async def test_lane_off_leaves_the_tiles_to_the_full_tick(tmp_path: Path) -> Non
         await pilot.pause()
         source.feed([RawEntry("s", None, event("contact.offered", bs.NOW - 7_000,
                                                contact="n1", queue="vip"))])  # fmt: skip
-        assert app.headline_timer is None
+        assert app.headline_lane is None
         app.tick_headline()  # called by hand it would draw it; nothing calls it
         await pilot.pause()
         assert _digits(app, "vip") == [row.rstrip() for row in big_digits("1")]
@@ -209,10 +209,10 @@ async def test_no_lane_on_snapshot_boards_or_replays(tmp_path: Path) -> None:
     app = WallboardApp(_AggregatorSource(cfg), cfg, bs.frozen)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert app.headline_timer is None
+        assert app.headline_lane is None
     replay = Replay(replay_scenario.CONFIG, replay_scenario.START, replay_scenario.END, every=400)
     replay.load(enumerate(replay_scenario.lines()))
     replay_app = ReplayApp(replay, replay_scenario.CONFIG, description="scenario")
     async with replay_app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
-        assert replay_app.headline_timer is None
+        assert replay_app.headline_lane is None

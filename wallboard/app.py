@@ -7,6 +7,7 @@ redraw at most `display.chart_hz`. The app never reads the wall clock itself (te
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input
+from textual.worker import Worker
 
 from wallboard.app_history import TrendHistory
 from wallboard.app_source import BoardSource, Clock, ControlSink, SnapshotSource
@@ -59,6 +61,18 @@ HIGH_CONTRAST: Final = Theme(
     foreground="#FFFFFF", background="#000000", surface="#000000", panel="#1C1C1C",
     success="#00FF5F", warning="#FFFF00", error="#FF3030", boost="#262626",
 )  # fmt: skip
+
+
+async def _every(interval: float, callback: Callable[[], None]) -> None:
+    """Call `callback` every `interval` seconds and at once after a stall (a full tick or a
+    garbage collection that held the loop longer than `interval`). Not Textual's set_interval:
+    after a stall that skips to the next interval but one, up to two intervals of latency."""
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    while True:
+        due = max(due + interval, loop.time())
+        await asyncio.sleep(due - loop.time())
+        callback()
 
 
 class WallboardApp(App[None]):
@@ -127,7 +141,7 @@ class WallboardApp(App[None]):
         self._last_key: tuple[object, ...] = ()
         self._agents_second = -1  # the clock second the agent rows were last built in
         self._headline: Headline = ()  # the fast lane's last figures given to the tiles
-        self.headline_timer: Timer | None = None
+        self.headline_lane: Worker[None] | None = None
         self.register_theme(HIGH_CONTRAST)
         wanted = display.theme or ("wallboard-contrast" if kiosk else "textual-dark")
         self.theme = wanted if wanted in self.available_themes else "textual-dark"
@@ -167,7 +181,8 @@ class WallboardApp(App[None]):
         # wall clock's now (a replay's clock jumps and steps back).
         if display.headline_hz and not isinstance(self.source, SnapshotSource) \
                 and self.source.status.state != "replay":  # fmt: skip
-            self.headline_timer = self.set_interval(1 / display.headline_hz, self.tick_headline)
+            self.headline_lane = self.run_worker(_every(1 / display.headline_hz,
+                                                        self.tick_headline), name="headline")
         self.set_interval(1 / display.chart_hz, self._redraw_charts)
         if self.kiosk and self.pinned is None:
             self._rotation = self.set_interval(display.rotate_s, self.action_next_page)
