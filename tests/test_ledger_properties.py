@@ -18,7 +18,8 @@ SMALL_DAY_START = 25
 
 record = st.tuples(st.integers(0, 4), st.integers(0, 60), st.integers(0, 90_000),
                    st.integers(0, 1), st.integers(0, 1))  # fmt: skip
-step = st.one_of(record, st.just("settle"))
+# "settle" at the newest time, or a clock moved on by n ms with nothing new, then settle
+step = st.one_of(record, st.just("settle"), st.integers(1, 30))
 
 
 def _expected(records: list[Record], keep: Callable[[int], bool]) -> PeriodCounts:
@@ -50,12 +51,14 @@ def _fields(counts: PeriodCounts) -> dict[str, int]:
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(step, max_size=80))
-def test_bulk_counting_equals_counting_each_record(steps: list[Record | str]) -> None:
+def test_bulk_counting_equals_counting_each_record(steps: list[Record | str | int]) -> None:
     ledger = QueueLedger(SMALL_SPAN)
     seen: list[Record] = []
     as_of = 0
     for item in [*steps, "settle"]:
-        if isinstance(item, str):
+        if isinstance(item, int):
+            as_of += item  # the clock moves on (advance): records leave the window
+        if isinstance(item, str | int):
             ledger.settle(SMALL_DAY_START, as_of)
             cut = as_of - SMALL_SPAN
 

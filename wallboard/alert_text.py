@@ -19,7 +19,7 @@ _WHAT = {
 }
 
 
-# Rules that count only up to one past their critical level (wallboard.alerts._queue_value).
+# Rules that count only up to one past their critical level (wallboard.alerts._over_threshold).
 _COUNTED_TO_CRITICAL = frozenset({"contact_over_threshold", "ticket_over_threshold"})
 
 

@@ -10,7 +10,7 @@ evaluated a second later than another.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Final, NamedTuple
 
 from wallboard.config import Config
@@ -145,6 +145,9 @@ class AlertEngine:
         self.early_acks: dict[str, tuple[str, int]] = {}  # acks read before their alert
         self._queue_rules = [r for r in self.rules.values() if r.subject_kind == "queue"]
         self._agent_rules = [r for r in self.rules.values() if r.subject_kind == "agent"]
+        # Each queue rule with its value function and its tracks (stable objects).
+        self._queue_values = [(r, _QUEUE_VALUES[r.name], self.tracks[r.name])
+                              for r in self._queue_rules]  # fmt: skip
 
     def agent_watch(self) -> tuple[float, float, float, dict[str | None, _Track],
                                    dict[str | None, _Track], dict[str | None, _Track]]:
@@ -251,19 +254,19 @@ class AlertEngine:
 
     def watching(self, subject_id: str) -> bool:
         """Some queue rule has an alert or a pending raise on this subject."""
-        return any(subject_id in self.tracks[rule.name] for rule in self._queue_rules)
+        return any(subject_id in tracks for _, _, tracks in self._queue_values)
 
     def evaluate_queues(self, state: BoardState, queues: Iterable[QueueState],
                         now: int) -> None:  # fmt: skip
         formula = state.config.service_level.formula
-        observe, tracks = self.observe, self.tracks
+        observe = self.observe
         for queue in queues:
             ticket = queue.rules.kind == "ticket"
             name = queue.name
-            for rule in self._queue_rules:
-                value = _queue_value(rule, queue, ticket, formula, now)
+            for rule, value_of, rule_tracks in self._queue_values:
+                value = value_of(rule, queue, ticket, formula, now)
                 # Healthy with nothing pending is the common case: skip the call.
-                if (value is not None and value > rule.warn) or name in tracks[rule.name]:
+                if (value is not None and value > rule.warn) or name in rule_tracks:
                     observe(rule, name, value, now)
 
     def evaluate_agents(self, state: BoardState, agents: Iterable[AgentState], now: int,
@@ -314,35 +317,61 @@ class AlertEngine:
             self.observe(rule, None, stale_s, now)
 
 
-def _queue_value(rule: Rule, queue: QueueState, ticket: bool, formula: str,
-                 now: int) -> float | None:  # fmt: skip
-    name = rule.name
+def _over_threshold(rule: Rule, queue: QueueState, ticket: bool, formula: str,
+                    now: int) -> float | None:  # fmt: skip
+    """contact_over_threshold (realtime queues) and ticket_over_threshold (ticket queues)."""
     waiting = queue.waiting
-    if name in {"contact_over_threshold", "ticket_over_threshold"}:
-        if ticket != (name == "ticket_over_threshold") or not waiting:
-            return 0
-        # Contacts enter `waiting` in fold order, which is event-time order for a snapshot or
-        # replay: count from the oldest and stop at the first one inside the threshold, or
-        # once past the critical level (all the rule needs; thousands may wait on a peak day
-        # and this runs every second). The message then says "more than <critical>".
-        cut = now - queue.threshold_ms
-        enough = int(rule.critical) + 1
-        count = 0
-        for since in waiting.values():
-            if since >= cut or count == enough:
-                break
-            count += 1
-        return count
-    if name == "queue_depth":
-        return len(waiting)
-    if name == "longest_wait":
-        if ticket or not waiting:
-            return 0
-        return max(0, now - next(iter(waiting.values()))) / 1000  # the oldest (fold order)
+    if not waiting or ticket != (rule.name == "ticket_over_threshold"):
+        return 0
+    # Contacts enter `waiting` in fold order, which is event-time order for a snapshot or
+    # replay: count from the oldest and stop at the first one inside the threshold, or
+    # once past the critical level (all the rule needs; thousands may wait on a peak day
+    # and this runs every second). The message then says "more than <critical>".
+    cut = now - queue.threshold_ms
+    enough = int(rule.critical) + 1
+    count = 0
+    for since in waiting.values():
+        if since >= cut or count == enough:
+            break
+        count += 1
+    return count
+
+
+def _queue_depth(rule: Rule, queue: QueueState, ticket: bool, formula: str,
+                 now: int) -> float | None:  # fmt: skip
+    return len(queue.waiting)
+
+
+def _longest_wait(rule: Rule, queue: QueueState, ticket: bool, formula: str,
+                  now: int) -> float | None:  # fmt: skip
+    waiting = queue.waiting
+    if ticket or not waiting:
+        return 0
+    return max(0, now - next(iter(waiting.values()))) / 1000  # the oldest (fold order)
+
+
+def _sl_window(rule: Rule, queue: QueueState, ticket: bool, formula: str,
+               now: int) -> float | None:  # fmt: skip
     window = queue.window
     if window.answered + window.abandoned < max(rule.min_contacts, 1):
         return None
-    if name == "sl_window":
-        level = window.service_level(formula)  # type: ignore[arg-type]
-        return None if level is None else queue.rules.target - level
-    return window.abandon_rate()  # abandon_rate
+    level = window.service_level(formula)  # type: ignore[arg-type]
+    return None if level is None else queue.rules.target - level
+
+
+def _abandon_rate(rule: Rule, queue: QueueState, ticket: bool, formula: str,
+                  now: int) -> float | None:  # fmt: skip
+    window = queue.window
+    if window.answered + window.abandoned < max(rule.min_contacts, 1):
+        return None
+    return window.abandon_rate()
+
+
+_QUEUE_VALUES: Final[dict[str, Callable[[Rule, QueueState, bool, str, int], float | None]]] = {
+    "contact_over_threshold": _over_threshold,
+    "ticket_over_threshold": _over_threshold,
+    "queue_depth": _queue_depth,
+    "longest_wait": _longest_wait,
+    "sl_window": _sl_window,
+    "abandon_rate": _abandon_rate,
+}
