@@ -148,6 +148,12 @@ class AlertEngine:
         # Each queue rule with its value function and its tracks (stable objects).
         self._queue_values = [(r, _QUEUE_VALUES[r.name], self.tracks[r.name])
                               for r in self._queue_rules]  # fmt: skip
+        # Per kind of queue (realtime, ticket): without the rules always 0 there (never above
+        # a warn level >= 0, so never tracked): one call less per queue and second.
+        self._values_by_kind = {
+            ticket: [v for v in self._queue_values
+                     if not (v[0].warn >= 0 and v[0].name in _ZERO_FOR[ticket])]
+            for ticket in (False, True)}  # fmt: skip
 
     def agent_watch(self) -> tuple[float, float, float, dict[str | None, _Track],
                                    dict[str | None, _Track], dict[str | None, _Track]]:
@@ -263,7 +269,7 @@ class AlertEngine:
         for queue in queues:
             ticket = queue.rules.kind == "ticket"
             name = queue.name
-            for rule, value_of, rule_tracks in self._queue_values:
+            for rule, value_of, rule_tracks in self._values_by_kind[ticket]:
                 value = value_of(rule, queue, ticket, formula, now)
                 # Healthy with nothing pending is the common case: skip the call.
                 if (value is not None and value > rule.warn) or name in rule_tracks:
@@ -367,6 +373,9 @@ def _abandon_rate(rule: Rule, queue: QueueState, ticket: bool, formula: str,
     return window.abandon_rate()
 
 
+# Rules whose value is always 0 on a realtime (False) or ticket (True) queue.
+_ZERO_FOR: Final = {False: {"ticket_over_threshold"},
+                    True: {"contact_over_threshold", "longest_wait"}}  # fmt: skip
 _QUEUE_VALUES: Final[dict[str, Callable[[Rule, QueueState, bool, str, int], float | None]]] = {
     "contact_over_threshold": _over_threshold,
     "ticket_over_threshold": _over_threshold,

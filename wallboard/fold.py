@@ -456,11 +456,23 @@ class BoardState:
             queue_name, agent_id = contact.queue, contact.agent or event.agent
         else:
             queue_name, agent_id = event.queue, event.agent
+        # TimeRing.add spelt out (the in-order append; a late time goes the slow way): this
+        # is the commonest event of a chat-heavy day.
         if queue_name is not None:
-            (self.queues.get(queue_name) or self._queue(queue_name)).messages.add(ts)
+            ring = (self.queues.get(queue_name) or self._queue(queue_name)).messages
+            times = ring.times
+            if times and ts < times[-1]:
+                ring.add(ts)
+            else:
+                times.append(ts)
         if agent_id is not None:
             agent = self.agents.get(agent_id) or self._agent(agent_id)
-            agent.messages.add(ts)
+            ring = agent.messages
+            times = ring.times
+            if times and ts < times[-1]:
+                ring.add(ts)
+            else:
+                times.append(ts)
             self._touched(agent)
 
     def _bot_resolved(self, event: Event) -> None:
