@@ -376,7 +376,11 @@ class BoardState:
             channel = channel or contact.channel
         if event.via == "bot" and self._in_today(ts):
             self.escalated_today += 1
-        self._offer(contact_id, queue_name, channel or "other", event.shop, ts)
+        # _offer spelt out: the commonest path of the commonest contact event.
+        queue = self.queues.get(queue_name) or self._queue(queue_name)
+        self.contacts[contact_id] = Contact(queue_name, channel or "other", event.shop, ts)
+        queue.waiting[contact_id] = ts
+        queue.ledger.offer(ts)
 
     def _answered(self, event: Event) -> None:
         contact_id: str = event.contact  # type: ignore[assignment]
@@ -391,7 +395,25 @@ class BoardState:
             self.contacts[contact_id] = contact
             self._agent_handled(event.agent, ts)  # type: ignore[arg-type]
         elif contact.status == WAITING:
-            self._answer(contact_id, contact, event.agent, ts)
+            # _answer and _agent_handled spelt out: one answer per contact, the hot path.
+            queue = self.queues[contact.queue]  # type: ignore[index]  # waiting => known
+            del queue.waiting[contact_id]
+            wait = ts - contact.offered_at
+            wait = max(wait, 0)
+            queue.ledger.answer(ts, wait, 1 if wait <= queue.threshold_ms else 0)
+            contact.status = HANDLING
+            contact.answered_at = ts
+            agent_id: str = event.agent  # type: ignore[assignment]  # required by the contract
+            contact.agent = agent_id
+            agent = self.agents.get(agent_id) or self._agent(agent_id)
+            if ts >= self._day_start:
+                agent.handled_today += 1
+            times = agent.answers.times
+            if times and ts < times[-1]:
+                agent.answers.add(ts)
+            else:
+                times.append(ts)
+            self._touched(agent)
         else:
             contact.agent = event.agent  # taken over by another agent: not a new contact
 
@@ -419,9 +441,9 @@ class BoardState:
             else:
                 self._end_handling(contact, ts)
             agent_id = agent_id or contact.agent
-        if agent_id is None or not self._in_today(ts):
+        if agent_id is None or ts < self._day_start:
             return
-        agent = self._agent(agent_id)
+        agent = self.agents.get(agent_id) or self._agent(agent_id)
         agent.completed_today += 1
         if event.outcome is not None:
             agent.outcomes_today += 1
