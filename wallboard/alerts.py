@@ -217,7 +217,8 @@ class AlertEngine:
             return
         if value is not None:
             record.value = value
-            record.worst = max(record.worst, value)
+            if value > record.worst:  # noqa: PLR1730  (max() costs a call, every second)
+                record.worst = value
         if level == CRITICAL:
             track.calm_since = None
             if record.severity != CRITICAL:

@@ -134,10 +134,6 @@ class _Series:
                 self.counted = end - head
         return changed
 
-    def first_in_window(self) -> int | None:
-        """The oldest time still counted in the window (settled series), if any."""
-        return self.ts[self.head] if self.head < len(self.ts) else None
-
     def _place_late(self, day_start: int, cut: int, today: PeriodCounts,
                     before: PeriodCounts, window: PeriodCounts) -> None:  # fmt: skip
         times, cols = self.ts, self.cols
@@ -315,12 +311,16 @@ class QueueLedger:
         today, before, window = self.today, self.before_today, self.window
         changed = False
         oldest = _NEVER
-        for series in self._series():
-            if series.settle(day_start, cut, today, before, window):
-                changed = True
-            first = series.first_in_window()
-            if first is not None and first < oldest:
-                oldest = first
+        for series in (self.offers, self.answers, self.abandons, self.transfers, self.handles):
+            times = series.ts
+            end, head = len(times), series.head
+            # Only a kind with something new or something due to leave the window.
+            if end > series.counted or series.late or (head < end and times[head] <= cut):
+                if series.settle(day_start, cut, today, before, window):
+                    changed = True
+                end, head = len(times), series.head
+            if head < end and times[head] < oldest:
+                oldest = times[head]
         self.fresh = False
         self.expires_after = oldest
         return changed
