@@ -404,7 +404,7 @@ class Replay:
             segment = self._segment_of(self.cursor)
             offset = self.cursor - self._cp_index[segment]
             lines = self._segment_lines(segment)
-            stop = min(len(lines), offset + index - self.cursor)
+            stop = min(len(lines), offset + index - self.cursor, offset + _BATCH)
             for event, _ in decode_lines(lines[offset:stop]):
                 assert isinstance(event, Event)
                 apply(event)
