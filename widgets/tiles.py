@@ -9,6 +9,7 @@ costs a comparison per queue, and a changed tile one strip per line.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import ClassVar, Final
 
 import msgspec
@@ -47,12 +48,17 @@ def big_digits(text: str) -> list[str]:
     return rows
 
 
+@lru_cache(maxsize=1024)
+def _title(queue: str) -> str:
+    return clean(queue, 40)
+
+
 def tile_lines(q: QueueSnapshot, d: DisplaySection) -> tuple[Level, list[list[Piece]]]:
     """The tile's level and the pieces of its seven inner lines."""
     lv = QueueLevels(q, d)
     digits = big_digits(str(q.waiting))
     return lv.overall, [
-        [(clean(q.queue, 40), "title"), (" ", ""), (f" {LABELS[lv.overall]} ", lv.overall)],
+        [(_title(q.queue), "title"), (" ", ""), (f" {LABELS[lv.overall]} ", lv.overall)],
         *([(row, "")] for row in digits),
         [("longest ", ""), (duration(q.longest_wait_s), lv.longest),
          (f"  ASA {duration(q.today.asa_s)}", "")],
@@ -278,7 +284,8 @@ class QueueTiles(ScrollView):
         absolute = y + round(self.scroll_offset.y)
         row, line = divmod(absolute, TILE_HEIGHT)
         first = row * columns
-        strips: list[Strip] = []
+        segments: list[Segment] = []
+        used = 0
         for column in range(columns):
             index = first + column
             if index < len(self.shown):
@@ -288,14 +295,17 @@ class QueueTiles(ScrollView):
             else:
                 break
             if column:
-                strips.append(self._blank(GUTTER))
-            strips.append(tile[line])
-        used = sum(strip.cell_length for strip in strips)
+                segments.extend(self._blank(GUTTER))
+                used += GUTTER
+            segments.extend(tile[line])
+            used += tile_width
         if used < width:
-            strips.append(self._blank(width - used))
+            segments.extend(self._blank(width - used))
         # One segment per run of one style: a tile line is six segments of two or three
-        # styles, each written with its own colour codes (three quarters of the bytes).
-        return Strip.join(strips).crop(0, width).simplify()
+        # styles, each written with its own colour codes (three quarters of the bytes). One
+        # Strip, not a join and a simplified copy: making a Strip is most of a line's cost.
+        strip = Strip(Segment.simplify(segments), max(used, width))
+        return strip.crop(0, width) if used > width else strip
 
     # ---- for tests and tools ----------------------------------------------------------
 
