@@ -1,8 +1,10 @@
 """The live board: a Textual app over a `BoardSource` (live feed, replay or a test's memory).
 
 One timer at `display.refresh_hz` advances the fold to the injected clock, builds one snapshot
-and assigns it inside `batch_update()`; widgets update in place and only what changed. Charts
-redraw at most `display.chart_hz`. The app never reads the wall clock itself (tests freeze it).
+and assigns it inside `batch_update()`; widgets update in place and only what changed. A
+headline lane at `display.headline_hz` redraws just the tiles' waiting counts and longest
+waits in between (wallboard.headline, docs/board.md). Charts redraw at most
+`display.chart_hz`. The app never reads the wall clock itself (tests freeze it).
 """
 
 from __future__ import annotations
@@ -232,6 +234,7 @@ class WallboardApp(App[None]):
         """The fast lane (`display.headline_hz`): the tiles' waiting counts and longest waits
         between full ticks, read from the state as the next snapshot would read them."""
         if self.page != "overview" or self.snapshot is None:
+            self._headline = ()  # the page, when shown, draws the full snapshot: start afresh
             return
         lane = headline(self.source.state, self.clock())
         if lane == self._headline:

@@ -1,5 +1,7 @@
 """Queue tiles drawn with the line API: one widget for the whole grid, each tile's nine lines
-built only when its queue's numbers change, and only the changed tiles' regions repainted.
+built only when its queue's numbers change, and only the changed tiles' lines repainted.
+`show` takes a snapshot's queues; `show_headline` only newer waiting counts and longest waits
+(the app's headline lane, ten times a second) over them, in place.
 
 Twenty tiles as separate Static/Digits widgets cost a CSS and content pass per tile per tick
 (about 4 ms each) and a full repaint of every changed line; here a tick that changes nothing
