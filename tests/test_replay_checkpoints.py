@@ -8,7 +8,7 @@ import msgspec
 
 from tests.replay_scenario import CONFIG, END, START, at, records, reference, write
 from wallboard.metrics import TimeRing
-from wallboard.replay import MAX_INTERVAL_EVENTS, Replay, trim_ring
+from wallboard.replay import MAX_INTERVAL_EVENTS, Replay
 from wallboard.snapshot import to_json
 
 
@@ -53,11 +53,11 @@ def test_the_event_bound_still_cuts_a_long_interval(tmp_path: Path) -> None:
         assert to_json(replay.snapshot_at(t)) == to_json(reference(path, t))
 
 
-def test_trim_ring_keeps_the_count_and_drops_the_dead_times() -> None:
+def test_ring_trim_keeps_the_count_and_drops_the_dead_times() -> None:
     ring = TimeRing(1500)
     for t in (1000, 2000, 3000, 4000):
         ring.add(t)
-    trim_ring(ring, 4000)  # the window is (2500, 4000]: 3000 and 4000
+    assert ring.trim(4000) == 2  # the window is (2500, 4000]: 3000 and 4000
     assert list(ring.times) == [3000, 4000] and ring.head == 0
     assert ring.count(4000) == 2
     ring.add(3500)  # late: into its place

@@ -120,17 +120,7 @@ def _prune_rings(record: QueueState | AgentState, as_of: int) -> None:
     for name in type(record).__slots__:
         ring = getattr(record, name, None)
         if isinstance(ring, TimeRing):
-            trim_ring(ring, as_of)
-
-
-def trim_ring(ring: TimeRing, as_of: int) -> None:
-    """Count the ring at `as_of` and drop the times before its head for good. A ring drops
-    them itself only past 4,096 (for a queue's ring, often); an agent's ring of a few hundred
-    times a day never does, and by the evening nine in ten times pickled were dead."""
-    ring.count(as_of)
-    if ring.head:
-        del ring.times[: ring.head]
-        ring.head = 0
+            ring.trim(as_of)
 
 
 class Replay:
