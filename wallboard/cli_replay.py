@@ -17,8 +17,10 @@ from wallboard.replay import Replay
 from wallboard.replay_player import SPEEDS
 from wallboard.timeutil import format_local, parse_user_time
 
-# A checkpoint at least every this much fold time: a seek folds no more than that.
-CHECKPOINT_BUDGET_S = 0.6
+# A checkpoint at least every this much reading, decoding and folding: a seek redoes no more
+# than that (plus restoring a checkpoint, about 0.1 s, and the snapshot): under 1 s with room
+# for a busy machine (0.6 s gave a 1.19 s worst seek once the fold got faster).
+CHECKPOINT_BUDGET_S = 0.45
 
 F = TypeVar("F", bound=Callable[..., Any])
 
