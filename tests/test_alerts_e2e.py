@@ -296,7 +296,7 @@ async def test_surge_alert_callout_webhooks_reserve_login_and_recovery(
 
             # 4. `a` acknowledges the alert (the control stream again); the banner goes.
             await pilot.press("a")
-            await until(lambda: any(a.acked_by == USER for a in sl_alerts(app.snapshot)), 5,
+            await until(lambda: any(a.acked_by == USER for a in sl_alerts(app.snapshot)), 15,
                         "the acknowledgement folded")  # fmt: skip
             assert not app.banner.has_class("-on")
 
@@ -306,20 +306,20 @@ async def test_surge_alert_callout_webhooks_reserve_login_and_recovery(
                 return {} if c is None else {x.agent: x.status for x in c.agents}
 
             await until(lambda: statuses() == {"r99": "called", **dict.fromkeys(
-                simulated, "logged_in")}, 10, "the simulated callees logged in")  # fmt: skip
+                simulated, "logged_in")}, 20, "the simulated callees logged in")  # fmt: skip
             done = callout_of(app.snapshot, callout_id)
             assert done is not None and done.active and done.by == USER
             names = {x.agent: clean(x.name or x.agent, 16) for x in done.agents}
             await until(lambda: any(all(f"{names[a]:<16} ● logged in" in text
-                                        for a in simulated) for text in seen), 5,
+                                        for a in simulated) for text in seen), 15,
                         "the box to show them all logged in")  # fmt: skip
             box = next(t for t in seen if all(f"{names[a]:<16} ● logged in" in t
                                               for a in simulated))  # fmt: skip
             assert "☎ hotline" in box and f"{names['r99']:<16} … called" in box, box
 
             # 6. Nobody answers for r99: after the response timeout the callout is overdue.
-            await until(lambda: statuses().get("r99") == "no_answer", 10, "r99 no_answer")
-            await until(lambda: "OVERDUE" in str(app.alerts.render()), 5, "OVERDUE in the box")
+            await until(lambda: statuses().get("r99") == "no_answer", 20, "r99 no_answer")
+            await until(lambda: "OVERDUE" in str(app.alerts.render()), 15, "OVERDUE in the box")
             assert f"{names['r99']:<16} ! no answer" in str(app.alerts.render())
             watcher.cancel()
             responses = [f for _, f in entries(redis_client, control_key)
@@ -332,7 +332,7 @@ async def test_surge_alert_callout_webhooks_reserve_login_and_recovery(
                 found = sl_alerts(app.snapshot)
                 return found if all(a.cleared_at_ms for a in found) else []
 
-            cleared = await until(all_cleared, 20, "the alert to clear")
+            cleared = await until(all_cleared, 30, "the alert to clear")
             logins = [_local_ms(x.logged_in_at) for x in done.agents if x.agent != "r99"]
             assert cleared[-1].cleared_at_ms > max(logins)
 
@@ -340,7 +340,7 @@ async def test_surge_alert_callout_webhooks_reserve_login_and_recovery(
             wanted = {("alert.raised", alert.id), ("callout.created", callout_id),
                       ("alert.acknowledged", alert.id), ("alert.cleared", cleared[-1].id),
                       ("callout.callee", callout_id), ("callout.overdue", callout_id)}
-            await until(lambda: wanted <= set(receiver.events()), 5, "the webhooks")
+            await until(lambda: wanted <= set(receiver.events()), 15, "the webhooks")
             raised = next(b for b in receiver.bodies if b["event"] == "alert.raised")
             assert raised["alert"]["raised_at_ms"] == alert.raised_at_ms
             callee_news = {(b["callee"]["agent"], b["callee"]["status"]) for b in receiver.bodies
