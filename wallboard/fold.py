@@ -393,17 +393,18 @@ class BoardState:
             queue.ledger.answer(ts, wait, 1 if wait <= queue.threshold_ms else 0)
             contact.status = HANDLING
             contact.answered_at = ts
-            agent_id: str = event.agent  # type: ignore[assignment]  # required by the contract
+            agent_id = event.agent  # required by the contract; None only from a hand-made Event
             contact.agent = agent_id
-            agent = self.agents.get(agent_id) or self._agent(agent_id)
-            if ts >= self._day_start:
-                agent.handled_today += 1
-            times = agent.answers.times
-            if times and ts < times[-1]:
-                agent.answers.add(ts)
-            else:
-                times.append(ts)
-            self._touched(agent)
+            if agent_id is not None:
+                agent = self.agents.get(agent_id) or self._agent(agent_id)
+                if ts >= self._day_start:
+                    agent.handled_today += 1
+                times = agent.answers.times
+                if times and ts < times[-1]:
+                    agent.answers.add(ts)
+                else:
+                    times.append(ts)
+                self._touched(agent)
         else:
             contact.agent = event.agent  # taken over by another agent: not a new contact
 
