@@ -95,13 +95,14 @@ class _Series:
         self.late: list[tuple[int, ...]] = []
 
     def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
-        """Count records lo..hi into `period` (sign -1: take them out). Kinds override it
-        with the same rule spelt out, for speed."""
-        self._add_values(period, [hi - lo, *(sum(col[lo:hi]) for col in self.cols)], sign)
+        """Count records lo..hi into `period` (sign -1: take them out); each kind spells out
+        its fields."""
+        raise NotImplementedError
 
-    def _add_values(self, period: PeriodCounts, sums: list[int], sign: int = 1) -> None:
+    def _add_values(self, period: PeriodCounts, sums: list[int]) -> None:
+        """One record's count and values by field name: the slow path of late records."""
         for name, value in zip(self.FIELDS, sums, strict=True):
-            setattr(period, name, getattr(period, name) + sign * value)
+            setattr(period, name, getattr(period, name) + value)
 
     def settle(self, day_start: int, cut: int, today: PeriodCounts, before: PeriodCounts,
                window: PeriodCounts) -> bool:  # fmt: skip
@@ -148,9 +149,6 @@ class _Series:
                 self._add_values(window, sums)
                 self.counted += 1
         self.late.clear()
-
-    def __len__(self) -> int:
-        return len(self.ts) - self.head + len(self.late)
 
 
 class _Offers(_Series):
@@ -300,9 +298,6 @@ class QueueLedger:
         else:
             s.late.append((ts, handle_ms))
 
-    def _series(self) -> tuple[_Series, ...]:
-        return (self.offers, self.answers, self.abandons, self.transfers, self.handles)
-
     def settle(self, day_start: int, as_of: int) -> bool:
         """True when a count changed (records came in, or left the window)."""
         cut = as_of - self.span_ms
@@ -324,10 +319,6 @@ class QueueLedger:
         self.fresh = False
         self.expires_after = oldest
         return changed
-
-    def window_records(self) -> int:
-        """Records held for the rolling window (and not yet counted)."""
-        return sum(len(series) for series in self._series())
 
     def start_day(self) -> None:
         """Call after `settle` with the old day: today's counts move to the earlier days."""
