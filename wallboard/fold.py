@@ -318,8 +318,7 @@ class BoardState:
     def _answer(self, contact_id: str, contact: Contact, agent_id: str | None, ts: int) -> None:
         queue = self.queues[contact.queue]  # type: ignore[index]  # waiting => queue known
         del queue.waiting[contact_id]
-        wait = ts - contact.offered_at
-        wait = max(wait, 0)
+        wait = max(ts - contact.offered_at, 0)
         queue.ledger.answer(ts, wait, 1 if wait <= queue.threshold_ms else 0)
         contact.status = HANDLING
         contact.answered_at = ts
@@ -366,11 +365,7 @@ class BoardState:
             channel = channel or contact.channel
         if event.via == "bot" and self._in_today(ts):
             self.escalated_today += 1
-        # _offer spelt out: the commonest path of the commonest contact event.
-        queue = self.queues.get(queue_name) or self._queue(queue_name)
-        self.contacts[contact_id] = Contact(queue_name, channel or "other", event.shop, ts)
-        queue.waiting[contact_id] = ts
-        queue.ledger.offer(ts)
+        self._offer(contact_id, queue_name, channel or "other", event.shop, ts)
 
     def _answered(self, event: Event) -> None:
         contact_id: str = event.contact  # type: ignore[assignment]
@@ -378,33 +373,11 @@ class BoardState:
         contact = self.contacts.get(contact_id)
         if contact is None:
             # No offer seen: the agent handled it, but the queue cannot time its wait.
-            contact = Contact(event.queue, event.channel or "other", event.shop, ts)
-            contact.status = HANDLING
-            contact.answered_at = ts
-            contact.agent = event.agent
-            self.contacts[contact_id] = contact
+            self.contacts[contact_id] = Contact(event.queue, event.channel or "other", event.shop,
+                                                ts, HANDLING, event.agent, ts)
             self._agent_handled(event.agent, ts)  # type: ignore[arg-type]
         elif contact.status == WAITING:
-            # _answer and _agent_handled spelt out: one answer per contact, the hot path.
-            queue = self.queues[contact.queue]  # type: ignore[index]  # waiting => known
-            del queue.waiting[contact_id]
-            wait = ts - contact.offered_at
-            wait = max(wait, 0)
-            queue.ledger.answer(ts, wait, 1 if wait <= queue.threshold_ms else 0)
-            contact.status = HANDLING
-            contact.answered_at = ts
-            agent_id = event.agent  # required by the contract; None only from a hand-made Event
-            contact.agent = agent_id
-            if agent_id is not None:
-                agent = self.agents.get(agent_id) or self._agent(agent_id)
-                if ts >= self._day_start:
-                    agent.handled_today += 1
-                times = agent.answers.times
-                if times and ts < times[-1]:
-                    agent.answers.add(ts)
-                else:
-                    times.append(ts)
-                self._touched(agent)
+            self._answer(contact_id, contact, event.agent, ts)
         else:
             contact.agent = event.agent  # taken over by another agent: not a new contact
 
@@ -469,23 +442,11 @@ class BoardState:
             queue_name, agent_id = contact.queue, contact.agent or event.agent
         else:
             queue_name, agent_id = event.queue, event.agent
-        # TimeRing.add spelt out (the in-order append; a late time goes the slow way): this
-        # is the commonest event of a chat-heavy day.
         if queue_name is not None:
-            ring = (self.queues.get(queue_name) or self._queue(queue_name)).messages
-            times = ring.times
-            if times and ts < times[-1]:
-                ring.add(ts)
-            else:
-                times.append(ts)
+            (self.queues.get(queue_name) or self._queue(queue_name)).messages.add(ts)
         if agent_id is not None:
             agent = self.agents.get(agent_id) or self._agent(agent_id)
-            ring = agent.messages
-            times = ring.times
-            if times and ts < times[-1]:
-                ring.add(ts)
-            else:
-                times.append(ts)
+            agent.messages.add(ts)
             self._touched(agent)
 
     def _bot_resolved(self, event: Event) -> None:
