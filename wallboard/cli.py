@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from wallboard.cli_common import load_config_or_fail, now_ms
+from wallboard.cli_common import load_config_or_fail, now_ms, user_time_or_fail
 from wallboard.config import Config
 from wallboard.fold import HOUR_MS, BoardState
-from wallboard.timeutil import parse_user_time
 
 # Entry IDs can precede event time by producer clock skew; read this much earlier.
 ID_MARGIN_MS = 10 * 60_000
@@ -44,10 +43,7 @@ def snapshot(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...]
     from wallboard.text_report import render_text
 
     config = load_config_or_fail(config_path)
-    try:
-        at = parse_user_time(at_text, config.tz, now_ms())
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--at") from None
+    at = user_time_or_fail(at_text, config, now_ms(), "--at")
     redis_given = ctx.get_parameter_source("redis_url") == click.core.ParameterSource.COMMANDLINE
     if file_path and redis_given:
         raise click.UsageError("give either --redis or --file, not both")

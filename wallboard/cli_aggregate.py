@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 
 import click
 
+from wallboard.cli_common import cancel_on_signals
 from wallboard.config import ConfigError, load_config
 
 
@@ -50,11 +50,7 @@ def aggregate(redis_url: str, streams: tuple[str, ...], snapshot_key: str, rate_
                             aggregator_id=aggregator_id)  # fmt: skip
 
     async def run() -> None:
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(signum, task.cancel)
+        cancel_on_signals()
         logging.getLogger("wallboard.aggregate").info(
             "aggregator %s publishing to %s at %.1f Hz", aggregator.id, snapshot_key, rate_hz)
         if notifier is not None:  # the floor's webhooks, sent once, from here

@@ -18,8 +18,8 @@ from types import FrameType
 
 import click
 
+from wallboard.cli_common import user_time_or_fail
 from wallboard.config import ConfigError, load_config
-from wallboard.timeutil import parse_user_time
 
 
 @click.command()
@@ -70,10 +70,7 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
     if from_text is None:
         today = datetime.now(config.tz).date().isoformat()
         from_text = f"{today} 19:30"
-    try:
-        start = parse_user_time(from_text, config.tz, now)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--from") from None
+    start = user_time_or_fail(from_text, config, now, "--from")
 
     server: EmbeddedServer | None = None
     stop = threading.Event()

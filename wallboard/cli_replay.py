@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 import click
 
-from wallboard.cli_common import load_config_or_fail, now_ms
+from wallboard.cli_common import load_config_or_fail, now_ms, user_time_or_fail
 from wallboard.config import Config
 from wallboard.replay import Replay
 from wallboard.replay_player import SPEEDS
-from wallboard.timeutil import format_local, parse_user_time
+from wallboard.timeutil import format_local
 
 # A checkpoint at least every this much reading, decoding and folding: a seek redoes no more
 # than that (plus restoring a checkpoint, about 0.1 s, and the snapshot): under 1 s with room
@@ -47,14 +47,8 @@ def window_options(func: F) -> F:
 
 def parse_window(config: Config, from_text: str, to_text: str) -> tuple[int, int]:
     now = now_ms()
-    try:
-        start = parse_user_time(from_text, config.tz, now)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--from") from None
-    try:
-        end = parse_user_time(to_text, config.tz, now)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--to") from None
+    start = user_time_or_fail(from_text, config, now, "--from")
+    end = user_time_or_fail(to_text, config, now, "--to")
     if end <= start:
         raise click.BadParameter("must be after --from", param_hint="--to")
     return start, end

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from wallboard.cli_common import load_config_or_fail
+from wallboard.cli_common import cancel_on_signals, load_config_or_fail
 from wallboard.config import Config
 
 PAGES = click.Choice(["overview", "queues", "agents", "trends", "alerts"])
@@ -174,11 +174,7 @@ def _run_server(main: Any) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     async def run() -> None:
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(signum, task.cancel)
+        cancel_on_signals()
         with contextlib.suppress(asyncio.CancelledError):
             await main
 

@@ -10,9 +10,9 @@ import time
 
 import click
 
-from wallboard.cli_common import load_config_or_fail, now_ms
+from wallboard.cli_common import load_config_or_fail, now_ms, user_time_or_fail
 from wallboard.config import DEFAULT_STREAM
-from wallboard.timeutil import format_local, parse_user_time
+from wallboard.timeutil import format_local
 
 DEFAULT_CONTROL = "wallboard:control"
 
@@ -78,16 +78,10 @@ def simulate(ctx: click.Context, redis_url: str | None, stream: str | None, cont
         raise click.UsageError("give --redis URL (or WALLBOARD_REDIS_URL) or --out FILE")
     config = load_config_or_fail(config_path)
     now = now_ms()
-    try:
-        start = parse_user_time(from_text or "now", config.tz, now)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--from") from None
+    start = user_time_or_fail(from_text or "now", config, now, "--from")
     end: int | None = None
     if to_text is not None:
-        try:
-            end = parse_user_time(to_text, config.tz, now)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--to") from None
+        end = user_time_or_fail(to_text, config, now, "--to")
         if end <= start:
             raise click.BadParameter("must be after --from", param_hint="--to")
     try:
