@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +31,6 @@ STREAM = "wallboard:events"
 def offered(contact: str) -> dict[str, str]:
     return {"type": "contact.offered", "ts": "1794369600000", "contact": contact,
             "queue": "presale", "channel": "phone", "id": f"rec-{contact}"}  # fmt: skip
-
-
-@pytest.fixture
-def own_server() -> Iterator[EmbeddedServer]:
-    server = EmbeddedServer(port=free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 async def test_redis_down_gives_503_then_recovers(own_server: EmbeddedServer) -> None:
