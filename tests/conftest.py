@@ -12,6 +12,11 @@ import pytest
 import redis
 
 from feeds.embedded import EmbeddedServer, free_port
+from wallboard import native
+
+
+def pytest_report_header() -> str:
+    return f"wallboard fold: {native.describe()}"
 
 
 @pytest.fixture(scope="session")

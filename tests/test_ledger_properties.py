@@ -8,7 +8,7 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wallboard.metrics import PeriodCounts, QueueLedger
+from wallboard.metrics import PERIOD_FIELDS, PeriodCounts, QueueLedger
 
 Record = tuple[int, int, int, int, int]
 SPAN = 1_000
@@ -46,7 +46,7 @@ def _expected(records: list[Record], keep: Callable[[int], bool]) -> PeriodCount
 
 
 def _fields(counts: PeriodCounts) -> dict[str, int]:
-    return {name: getattr(counts, name) for name in PeriodCounts.__slots__}
+    return {name: getattr(counts, name) for name in PERIOD_FIELDS}
 
 
 @settings(max_examples=400, deadline=None)

@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Final, NamedTuple
 
+from mypy_extensions import mypyc_attr
+
 from wallboard.config import Config
 from wallboard.config_alerts import AlertRuleSection
 
@@ -94,6 +96,7 @@ def resolve_rules(config: Config) -> dict[str, Rule]:
     return rules
 
 
+@mypyc_attr(serializable=True)  # replay checkpoints pickle it
 class AlertRecord:
     """One alert; mutable while active, kept in the day's history after it clears."""
 
@@ -133,6 +136,7 @@ class _Track:
         self.record: AlertRecord | None = None
 
 
+@mypyc_attr(serializable=True)  # replay checkpoints pickle it
 class AlertEngine:
     def __init__(self, config: Config) -> None:
         self.rules = resolve_rules(config)

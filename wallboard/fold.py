@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Final
 
-import msgspec
+from mypy_extensions import mypyc_attr
 
 from wallboard import events as ev
 from wallboard.alerts import AlertEngine
@@ -38,20 +38,27 @@ WAITING: Final = 0
 HANDLING: Final = 1
 
 
-class Contact(msgspec.Struct, gc=False):
-    """A contact waiting or being handled. A struct the collector does not track (it holds
-    only strings and ints): tens of thousands live at a peak, and each full collection
-    would walk them all; it also pickles in a third of the time of a slotted class."""
+@mypyc_attr(serializable=True, acyclic=True)
+class Contact:
+    """A contact waiting or being handled. Compiled, the collector does not track it (it
+    holds only strings and ints): tens of thousands live at a peak, and each full collection
+    would walk them all."""
 
-    queue: str | None
-    channel: str
-    shop: str | None
-    offered_at: int
-    status: int = WAITING
-    agent: str | None = None
-    answered_at: int = 0
+    __slots__ = ("agent", "answered_at", "channel", "offered_at", "queue", "shop", "status")
+
+    def __init__(self, queue: str | None, channel: str, shop: str | None, offered_at: int,
+                 status: int = WAITING, agent: str | None = None,
+                 answered_at: int = 0) -> None:  # fmt: skip
+        self.queue = queue
+        self.channel = channel
+        self.shop = shop
+        self.offered_at = offered_at
+        self.status = status
+        self.agent = agent
+        self.answered_at = answered_at
 
 
+@mypyc_attr(serializable=True)  # replay checkpoints pickle it
 class QueueState:
     __slots__ = ("ledger", "messages", "name", "rules", "short_ms", "threshold_ms", "waiting")
 
@@ -63,6 +70,10 @@ class QueueState:
         self.ledger = QueueLedger(window_ms)
         self.waiting: dict[str, int] = {}  # contact -> time it entered this queue
         self.messages = TimeRing(HOUR_MS)  # customer questions in its chats (rule of thumb)
+
+    def rings(self) -> tuple[TimeRing, ...]:
+        """Its rolling time rings (for trimming before a checkpoint)."""
+        return (self.messages,)
 
     @property
     def today(self) -> PeriodCounts:
@@ -79,6 +90,7 @@ class QueueState:
         return self.ledger.lifetime()
 
 
+@mypyc_attr(serializable=True)  # replay checkpoints pickle it
 class AgentState:
     __slots__ = ("agent", "answers", "completed_today", "first_login", "handled_today", "level",
                  "messages", "name", "order_value_today", "orders_today", "outcomes_today",
@@ -106,6 +118,10 @@ class AgentState:
         self.rating_sum = 0
         self.rating_count = 0
 
+    def rings(self) -> tuple[TimeRing, ...]:
+        """Its rolling time rings (for trimming before a checkpoint)."""
+        return (self.answers, self.messages)
+
     def reset_day(self, day: BusinessDay) -> None:
         self.handled_today = 0
         self.completed_today = 0
@@ -119,6 +135,9 @@ class AgentState:
         self.first_login = day.start_ms if staffed else None
 
 
+# Pickled by replay checkpoints, and built from Python code: mypyc (2.4.1) runs the
+# __init__ of a serializable class called from Python only when it allows subclasses there.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class BoardState:
     """Fold events into board state; `wallboard.snapshot.build_snapshot` reads it."""
 

@@ -11,26 +11,23 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from typing import ClassVar
+from typing import ClassVar, Final
+
+from mypy_extensions import mypyc_attr
 
 from wallboard.config import Formula
+
+# A constant, not `PeriodCounts.__slots__`: a compiled (mypyc) class has no __slots__ to read.
+PERIOD_FIELDS: Final = (
+    "abandoned", "abandoned_within", "answered", "answered_within", "handle_ms", "handled",
+    "offered", "short_abandoned", "transferred_out", "wait_ms",
+)
 
 
 class PeriodCounts:
     """Counters of one period, attributed by the time each thing happened."""
 
-    __slots__ = (
-        "abandoned",
-        "abandoned_within",
-        "answered",
-        "answered_within",
-        "handle_ms",
-        "handled",
-        "offered",
-        "short_abandoned",
-        "transferred_out",
-        "wait_ms",
-    )
+    __slots__ = PERIOD_FIELDS
 
     def __init__(self) -> None:
         self.offered = 0
@@ -45,7 +42,7 @@ class PeriodCounts:
         self.handle_ms = 0
 
     def merge(self, other: PeriodCounts) -> None:
-        for name in PeriodCounts.__slots__:
+        for name in PERIOD_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def service_level(self, formula: Formula) -> float | None:
@@ -72,6 +69,7 @@ class PeriodCounts:
         return self.abandoned / left if left else None
 
 
+@mypyc_attr(serializable=True)  # replay checkpoints pickle it
 class _Series:
     """Records of one kind (offers, answers, ...) in time order as parallel arrays: the time,
     and one column per value the record carries. `counted` records have been counted into the
@@ -215,6 +213,9 @@ class _Handles(_Series):
 _NEVER = 1 << 62
 
 
+# Pickled by replay checkpoints, and built from Python code: mypyc (2.4.1) runs the
+# __init__ of a serializable class called from Python only when it allows subclasses there.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class QueueLedger:
     """Counts of one queue for today, for earlier days, and for the rolling window
     (as_of - span, as_of], kept exact.
@@ -333,6 +334,9 @@ class QueueLedger:
         return total
 
 
+# Pickled by replay checkpoints, and built from Python code: mypyc (2.4.1) runs the
+# __init__ of a serializable class called from Python only when it allows subclasses there.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class TimeRing:
     """Times of things (answers, messages) for a rolling count over (as_of - span, as_of],
     as a compact array (an hour of 1,000 messages a second is 3.6 million times)."""

@@ -32,7 +32,6 @@ from wallboard.config import Config
 from wallboard.events import Event, Rejection
 from wallboard.fold import RECENT_REJECTIONS, AgentState, BoardState, QueueState
 from wallboard.linedecode import decode_lines
-from wallboard.metrics import TimeRing
 from wallboard.ordering import EntryGate
 from wallboard.snapshot import Snapshot, build_snapshot
 
@@ -116,11 +115,8 @@ def compact(state: BoardState) -> None:
 
 
 def _prune_rings(record: QueueState | AgentState, as_of: int) -> None:
-    """Every rolling time ring of a record (found by type: new ones are pruned too)."""
-    for name in type(record).__slots__:
-        ring = getattr(record, name, None)
-        if isinstance(ring, TimeRing):
-            ring.trim(as_of)
+    for ring in record.rings():
+        ring.trim(as_of)
 
 
 class Replay:
