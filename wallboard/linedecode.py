@@ -53,7 +53,9 @@ def _field(name: str) -> tuple[str, Any, Any]:
     kind_of: Any = _CLOSED.get(name, _Filled if name in _FILLED_WHEN_GIVEN else _Text)
     if name == "_stream":
         kind_of = str
-    return _ATTR.get(name, name), kind_of | None, msgspec.field(default=None, name=name)
+    # Any: msgspec types field() as its default (None here), which compiled code would check.
+    spec: Any = msgspec.field
+    return _ATTR.get(name, name), kind_of | None, spec(default=None, name=name)
 
 
 # One struct for every type, every field optional: a tagged union (a struct per type, required

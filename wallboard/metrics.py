@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from typing import ClassVar, Final
 
 from mypy_extensions import mypyc_attr
@@ -334,9 +335,6 @@ class QueueLedger:
         return total
 
 
-# Pickled by replay checkpoints, and built from Python code: mypyc (2.4.1) runs the
-# __init__ of a serializable class called from Python only when it allows subclasses there.
-@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class TimeRing:
     """Times of things (answers, messages) for a rolling count over (as_of - span, as_of],
     as a compact array (an hour of 1,000 messages a second is 3.6 million times)."""
@@ -347,6 +345,9 @@ class TimeRing:
         self.span_ms = span_ms
         self.times = array("q")
         self.head = 0  # the first time still counted
+
+    def __reduce__(self) -> tuple[Callable[[int, array[int], int], TimeRing], tuple[object, ...]]:
+        return _ring_from, (self.span_ms, self.times, self.head)  # a tuple: faster to pickle
 
     def add(self, ts: int) -> None:
         times = self.times
@@ -377,3 +378,9 @@ class TimeRing:
             del self.times[: self.head]
             self.head = 0
         return count
+
+
+def _ring_from(span_ms: int, times: array[int], head: int) -> TimeRing:
+    ring = TimeRing(span_ms)
+    ring.times, ring.head = times, head
+    return ring

@@ -23,7 +23,8 @@ from types import ModuleType
 PACKAGE_DIR = Path(__file__).parent
 MANIFEST = PACKAGE_DIR / "_native_manifest.json"
 # Keep in step with COMPILED in setup.py.
-MODULES = ("wallboard.metrics", "wallboard.alerts", "wallboard.fold")
+MODULES = ("wallboard.metrics", "wallboard.alerts", "wallboard.fold", "wallboard.linedecode",
+           "wallboard.replay")
 
 
 class _SourcesFirst(importlib.abc.MetaPathFinder):
