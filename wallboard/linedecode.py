@@ -64,14 +64,22 @@ def _field(name: str) -> tuple[str, Any, Any]:
 Line: Any = msgspec.defstruct("Line", [_field(name) for name in (*ev.STRING_FIELDS, "_stream")],
                               gc=False)  # fmt: skip
 _decoder: Final = msgspec.json.Decoder(Line)
-_REQUIRED: Final = {kind: tuple(_ATTR.get(n, n) for n in names)
+_LINE_FIELDS: Final = (*ev.STRING_FIELDS, "_stream")
+# Where each required field sits in `astuple(line)`, per type.
+_REQUIRED: Final = {kind: tuple(_LINE_FIELDS.index(n) for n in names)
                     for kind, names in ev.REQUIRED.items()}  # fmt: skip
+_astuple: Final = msgspec.structs.astuple
 _KINDS: Final = {kind: kind for kind in ev.REQUIRED}  # the type string, one object a type
 _any_decoder: Final = msgspec.json.Decoder()
 _NOT_JSON: Final = {"_malformed": "line is not a JSON object"}
 _FAILED: Final = (msgspec.DecodeError, msgspec.ValidationError)
-# The order `_event` passes Event's fields in; should Event change, the slow path takes over.
-_POSITIONAL: Final = Event.__struct_fields__ == (
+# The order `_event` unpacks a line's fields in, and the order it passes Event's fields in;
+# should either change, the slow path takes over.
+_POSITIONAL: Final = _LINE_FIELDS == (
+    "type", "ts", "v", "id", "_id", "contact", "queue", "channel", "shop", "agent", "via",
+    "outcome", "value", "rating", "to_queue", "state", "reason", "name", "team", "level",
+    "shops", "queues", "pool", "alert", "by", "callout", "agents", "response", "_stream",
+) and Event.__struct_fields__ == (
     "type", "ts", "contact", "queue", "channel", "shop", "agent", "via", "outcome", "value",
     "rating", "to_queue", "state", "reason", "name", "team", "level", "shops", "queues", "pool",
     "alert", "by", "callout", "agents", "response", "key", "entry_id")  # fmt: skip
@@ -148,9 +156,14 @@ def _comma_list(text: str) -> tuple[str, ...]:
 
 def _event(f: Any) -> Event | None:
     """The event for a line msgspec accepted, when the rest of `decode`'s rules pass too."""
-    kind = f.type
+    if not _POSITIONAL:
+        return None
+    # One call for all fields, then locals: a few dozen attribute reads cost more.
+    line: tuple[Any, ...] = _astuple(f)
+    (kind, text, _, key, entry_id, contact, queue, channel, shop, agent, via, outcome, raw_value,
+     rating, to_queue, state, reason, name, team, level, shops, queues, pool, alert, by,
+     callout, agents, response, _) = line  # fmt: skip
     required = _REQUIRED.get(kind) if kind is not None else None
-    text = f.ts
     if required is None or text is None:  # no ts: the entry ID's time (slow path)
         return None
     if text.isascii() and text.isdigit():  # isdigit alone takes "²" and other scripts' digits
@@ -162,43 +175,36 @@ def _event(f: Any) -> Event | None:
         if parsed is None:
             return None
         ts = parsed
-    for name in required:
-        if not getattr(f, name):
+    for at in required:
+        if not line[at]:
             return None
-    entry_id = f.id_
     if entry_id is not None and parse_stream_id(entry_id) is None:
         return None
     value: float | None = None
-    if f.value is not None:
+    if raw_value is not None:
         try:
-            value = float(f.value)
+            value = float(raw_value)
         except ValueError:
             return None
         if not math.isfinite(value) or value < 0:
             return None
-    rating = f.rating
-    agents = f.agents
     if agents is not None:
         agents = _comma_list(agents)
     if kind == ev.CALLOUT and not agents:
         return None
-    shops, queues = f.shops, f.queues
     # One string object per queue, shop and agent (msgspec makes a new one each line): the
     # state's contacts then share them, and a checkpoint pickles each once (measured: a
     # fifth off pickling 20,000 contacts).
-    queue, shop, agent = f.queue, f.shop, f.agent
     if queue is not None:
         queue = intern(queue)
     if shop is not None:
         shop = intern(shop)
     if agent is not None:
         agent = intern(agent)
-    if not _POSITIONAL:
-        return None
     # Positional, in Event's field order: keywords cost ten times more on this hot path.
-    return Event(_KINDS[kind], ts, f.contact, queue, f.channel, shop, agent, f.via, f.outcome,
-                 value, None if rating is None else _RATINGS[rating], f.to_queue, f.state,
-                 f.reason, f.name, f.team, f.level,
+    return Event(_KINDS[kind], ts, contact, queue, channel, shop, agent, via, outcome,
+                 value, None if rating is None else _RATINGS[rating], to_queue, state,
+                 reason, name, team, level,
                  None if shops is None else _comma_list(shops),
-                 None if queues is None else _comma_list(queues), f.pool, f.alert, f.by,
-                 f.callout, agents, f.response, f.id, entry_id)  # fmt: skip
+                 None if queues is None else _comma_list(queues), pool, alert, by,
+                 callout, agents, response, key, entry_id)  # fmt: skip
