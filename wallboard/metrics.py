@@ -90,7 +90,7 @@ class _Series:
         self.cols = tuple(array(code) for code in self.CODES)
         self.counted = 0
         self.head = 0
-        self.last = -(1 << 62)  # the newest time appended
+        self.last = -(1 << 60)  # the newest time appended
         self.late: list[tuple[int, ...]] = []
 
     def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
@@ -211,7 +211,8 @@ class _Handles(_Series):
         period.handle_ms += sign * (handle[lo] if hi - lo == 1 else sum(handle[lo:hi]))
 
 
-_NEVER = 1 << 62
+# Later than any event time, and a short int to mypyc (under 2**62): compares stay native.
+_NEVER: Final = 1 << 60
 
 
 # Pickled by replay checkpoints, and built from Python code: mypyc (2.4.1) runs the
