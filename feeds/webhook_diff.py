@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from wallboard.reserve import CALLED
 from wallboard.snapshot import AlertSnapshot, CalleeSnapshot, CalloutSnapshot, Snapshot
 
 BODY_VERSION = 1
@@ -92,11 +93,18 @@ class SnapshotDiff:
         keys = self._callout_keys.setdefault(callout.id, set())
         out: list[Notification] = []
         if statuses is None:
-            statuses = self._callouts[callout.id] = {c.agent: c.status for c in callout.agents}
-            keys.update(f"{c.agent}:{c.status}" for c in callout.agents)
             if not callout.active:  # history: not news
+                statuses = self._callouts[callout.id] = {c.agent: c.status
+                                                         for c in callout.agents}  # fmt: skip
+                keys.update(f"{c.agent}:{c.status}" for c in callout.agents)
                 keys.add("overdue")
                 return []
+            # Active: news, and so is every callee who already moved past `called` (a response
+            # folded in the same tick as the callout, a board restarted mid-callout): start
+            # them all at `called`, so the loop below sends their status as a change.
+            statuses = self._callouts[callout.id] = dict.fromkeys(
+                (c.agent for c in callout.agents), CALLED)  # fmt: skip
+            keys.update(f"{agent}:{CALLED}" for agent in statuses)
             out.append(_callout_note(snap, callout, "created", f"{callout.id}:created", None))
         for callee in callout.agents:
             if statuses.get(callee.agent) != callee.status:

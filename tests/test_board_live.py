@@ -16,8 +16,9 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from feeds.control import RedisControlSink
+from feeds.live import LiveFeed
 from feeds.webhooks import WebhookStatus
-from tests.scenario import at, config_from, event
+from tests.scenario import at, config_from, event, iso
 from wallboard.app import WallboardApp
 from wallboard.app_source import MemorySource
 from wallboard.board_live import live_extras, webhook_notifier, webhook_problem
@@ -128,5 +129,53 @@ max_attempts = 100
         assert fields == {"type": "alert.ack", "alert": alert_id, "by": "sup.li",
                           "ts": fields["ts"]}  # fmt: skip
         assert app.live_snapshot_observers == [] and app.webhook_status is None
+    finally:
+        await receiver.stop()
+
+
+async def test_callee_who_answered_before_the_first_snapshot_gets_a_webhook(
+    redis_url: str, redis_client: redis.Redis, stream_key: str, tmp_path: Path
+) -> None:
+    """The reserve answers within one refresh of the callout (a fast callee, a board that
+    starts mid-callout): the first snapshot with the callout already shows r1 as accepted.
+    The webhook still hears `callout.callee` for r1, after `callout.created`."""
+    receiver = Receiver()
+    await receiver.start()
+    config = config_from(tmp_path, f"""
+[board]
+control_stream = "{stream_key}"
+
+[reserve.agents.r1]
+queues = ["q"]
+[reserve.agents.r2]
+queues = ["q"]
+
+[[webhooks]]
+name = "floor chat"
+url = "{receiver.url}"
+events = ["callout.created", "callout.callee"]
+""")  # fmt: skip
+    callout_id = f"co-{at(BASE, 1)}-q"
+    # Both on the real control stream before the board starts: the backfill folds them
+    # together, as a live read does when the answer comes within a refresh.
+    for fields in (event("reserve.callout", at(BASE, 1), callout=callout_id, queue="q",
+                         agents="r1,r2", by="sup.li"),
+                   event("reserve.response", at(BASE, 2), callout=callout_id, agent="r1",
+                         response="accepted")):  # fmt: skip
+        redis_client.xadd(stream_key, fields)  # type: ignore[arg-type]
+    feed = LiveFeed(redis_url, config.with_control([stream_key]), config,
+                    clock=lambda: at(BASE, 10))  # fmt: skip
+    app = WallboardApp(feed, config, lambda: at(BASE, 10))
+    try:
+        async with live_extras(app, webhook_notifier(config)), app.run_test():
+            await until(lambda: len(receiver.bodies) >= 2, 10, "the created and callee webhooks")
+            await asyncio.sleep(0.3)  # nothing more is due: r2 has not answered
+        assert receiver.events() == [("callout.created", callout_id),
+                                     ("callout.callee", callout_id)]  # fmt: skip
+        created, callee = receiver.bodies
+        statuses = {c["agent"]: c["status"] for c in created["callout"]["agents"]}
+        assert statuses == {"r1": "accepted", "r2": "called"}  # first seen past `called`
+        assert callee["dedup_key"] == f"{callout_id}:r1:accepted"
+        assert callee["callee"]["responded_at"] == iso(at(BASE, 2))
     finally:
         await receiver.stop()

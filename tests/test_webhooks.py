@@ -181,6 +181,21 @@ def test_diff_rules() -> None:
                                                      ("alert.acknowledged", "warn")]
 
 
+def test_callout_first_seen_with_callees_past_called() -> None:
+    """A response folded in the same refresh as its callout: the first snapshot the notifier
+    sees already has the callee past `called`. The change is news all the same."""
+    diff = SnapshotDiff()
+    notes = diff.changes(snap(callouts=[callout({"r1": "called", "r2": "accepted",
+                                                 "r3": "logged_in"})]))  # fmt: skip
+    assert [n.key for n in notes] == ["C1:created", "C1:r2:accepted", "C1:r3:logged_in"]
+    assert [n.key for n in diff.changes(snap(callouts=[callout(
+        {"r1": "declined", "r2": "logged_in", "r3": "logged_in"})]))] == [
+        "C1:r1:declined", "C1:r2:logged_in"]  # fmt: skip
+    # A callout already over when first seen stays history: nothing at all.
+    assert diff.changes(snap(callouts=[msgspec.structs.replace(
+        callout({"r1": "logged_in"}, overdue=True, active=False), id="C0")])) == []  # fmt: skip
+
+
 async def test_retry_after_two_500s(receiver: Receiver) -> None:
     receiver.script = [500, 500]
     async with WebhookNotifier([hook(receiver.url, max_attempts=3)]) as notifier:
