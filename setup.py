@@ -66,7 +66,7 @@ def _extensions() -> list[Any]:
                  "--no-warn-unused-ignores"]
         return list(mypycify([*flags, *COMPILED], opt_level="3",
                              group_name="wallboard._native"))  # fmt: skip
-    except (ImportError, Exception, SystemExit) as error:  # mypyc missing, or a type error
+    except (Exception, SystemExit) as error:  # mypyc missing (ImportError), or a type error
         print(f"wallboard: not compiling the fold ({error!r}); installing pure Python",
               file=sys.stderr)  # fmt: skip
         MANIFEST.unlink(missing_ok=True)
