@@ -182,8 +182,9 @@ class Replay:
         """Read `(read rank, NDJSON line)` pairs. The rank orders lines as `fold_until` would
         read them (a file's line number; stream i, entry j as (i << 40) + j); lines may come
         in another order (streams merged by time), and in any event-time order."""
-        # Millions of short-lived tuples and events: the collector's passes over them were
-        # 3% of the first pass, and the fold makes no cycles for it to find.
+        # Millions of short-lived tuples and events, and the fold makes no cycles: the
+        # collector's passes over them cost up to a fifth of the pass (measured on the
+        # midnight spike; docs/performance.md).
         with _collector_off():
             self._load(lines, progress)
 
