@@ -284,6 +284,36 @@ async def test_the_app_draws_a_ready_snapshot_instead_of_folding() -> None:
         assert [row.contact for row in screen.contacts.items] == ["c3"]
 
 
+async def test_a_snapshot_drawn_while_the_drill_down_is_torn_down_is_harmless() -> None:
+    """On exit Textual removes a screen's widgets before the screen, while the board's refresh
+    timer still runs: a snapshot drawn in between once raised NoMatches from the drill-down."""
+    from wallboard.fold import BoardState
+    from wallboard.ingest import RawEntry, ingest
+    from widgets.screens import DrillScreen
+
+    config = Config()
+    folded = BoardState(config)
+    for i, fields in enumerate(hand_events(now_ms())):
+        ingest(folded, RawEntry("s", f"{i + 1}-0", fields))
+    folded.advance(now_ms())
+    source = ReadySource(config, build_snapshot(folded))
+    app = WallboardApp(source, config, now_ms)
+    async with app.run_test(size=(120, 34)) as pilot:
+        app.drill("vip")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DrillScreen) and screen.is_mounted
+        await screen.remove_children()  # what App._prune does first on exit
+        newer = msgspec.structs.replace(build_snapshot(folded), site_name="newer")
+        source.ready = newer
+        app.tick()
+        assert app.snapshot is newer  # drawn, and the drill-down took it without raising
+    # After exit the timer's last tick does nothing.
+    source.ready = build_snapshot(folded)
+    app.tick()
+    assert app.snapshot is newer
+
+
 def test_aggregate_command_publishes_and_stops_on_sigterm(
         redis_client: redis.Redis, redis_url: str, stream_key: str) -> None:  # fmt: skip
     snap_key = f"{stream_key}:snapshots"

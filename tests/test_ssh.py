@@ -132,7 +132,10 @@ def test_a_supervisor_acks_an_alert_signed_with_the_ssh_user(site: Site, tmux: T
     # the worst unacknowledged alert: one of the four queues' longest_wait alerts
     assert ack["alert"].startswith("longest_wait")
     # The audit log says who, with which key, from where, and which stream entry it became.
-    (line,) = site.audit.read_text().splitlines()
+    # The server writes it once the XADD has returned (it records the entry ID), so it can
+    # land just after the entry is visible: wait for it.
+    (line,) = wait_for(lambda: site.audit.exists() and site.audit.read_text().splitlines(),
+                       10, "the ack in the audit log")  # fmt: skip
     record = json.loads(line)
     assert record["user"] == "alice" and record["role"] == "supervisor"
     assert record["via"] == "ssh" and record["peer"] == "127.0.0.1"

@@ -205,6 +205,8 @@ class WallboardApp(App[None]):
     # ---- the tick -------------------------------------------------------------------------
 
     def tick(self) -> None:
+        if not self.is_running:  # shutting down: the screens' widgets are being removed
+            return
         now = self.clock()
         if isinstance(self.source, SnapshotSource):
             ready = self.source.latest_snapshot()
@@ -233,6 +235,8 @@ class WallboardApp(App[None]):
     def tick_headline(self) -> None:
         """The fast lane (`display.headline_hz`): the tiles' waiting counts and longest waits
         between full ticks, read from the state as the next snapshot would read them."""
+        if not self.is_running:
+            return
         if self.page != "overview" or self.snapshot is None:
             self._headline = ()  # the page, when shown, draws the full snapshot: start afresh
             return

@@ -101,12 +101,15 @@ class DrillScreen(Screen[None]):
         self.queue = queue
         self.config = config
         self._fill = fill
+        # Held, not queried: the app may hand a snapshot to a screen whose children are being
+        # removed (on exit), and a query would then find nothing.
+        self.summary = Static("", id="drill-summary")
         self.contacts = ContactList()
         self.agents = AgentPanel(config.agent_load, id="drill-agents")
         self.agents.filter = AgentFilter(queue=queue)
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="drill-summary")
+        yield self.summary
         with Vertical():
             yield Static(f" Waiting in {clean(self.queue, 40)} (longest first)",
                          classes="drill-label", markup=False)  # fmt: skip
@@ -120,7 +123,7 @@ class DrillScreen(Screen[None]):
 
     def show(self, snap: Snapshot, waiting: list[WaitingContact], utc_offset_ms: int) -> None:
         q = next((q for q in snap.queues if q.queue == self.queue), None)
-        summary = self.query_one("#drill-summary", Static)
+        summary = self.summary
         if q is None:
             summary.update(f"Queue {clean(self.queue, 40)}: no data")
         else:
