@@ -339,7 +339,7 @@ class WallboardApp(App[None]):
         self._rung = critical
 
     def _redraw_charts(self) -> None:
-        if self.page == "trends":
+        if self.page == "trends" and self.is_running:  # a timer: not while shutting down
             self.charts.redraw()
 
     # ---- pages ----------------------------------------------------------------------------
@@ -370,6 +370,8 @@ class WallboardApp(App[None]):
             self._show_page(page)
 
     def action_next_page(self) -> None:
+        if not self.is_running:  # the kiosk's rotation timer, firing while shutting down
+            return
         self._show_page(PAGES[(PAGES.index(self.page) + 1) % len(PAGES)])
 
     # ---- agent list -----------------------------------------------------------------------
