@@ -20,7 +20,7 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).parent
 # Keep in step with wallboard/native.py, which reads the manifest this writes.
 COMPILED = ["wallboard/metrics.py", "wallboard/alerts.py", "wallboard/fold.py",
-            "wallboard/linedecode.py", "wallboard/replay.py"]
+            "wallboard/linedecode.py", "wallboard/replay.py", "wallboard/event_record.py"]
 MANIFEST = ROOT / "wallboard" / "_native_manifest.json"
 
 

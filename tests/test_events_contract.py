@@ -167,3 +167,27 @@ def test_non_ascii_digits_are_not_numbers() -> None:
     assert isinstance(bad_ts, Rejection) and bad_ts.reason == "bad_timestamp"
     bad_id = decode({"type": "bot.resolved"}, "²-0")
     assert isinstance(bad_id, Rejection) and (bad_id.reason, bad_id.field) == ("bad_value", "_id")
+
+
+def test_every_field_lands_in_its_own_place() -> None:
+    """Both decoders build events positionally (keywords cost several times more): each field
+    of the contract must come back under its own name, through either of them."""
+    import json
+
+    from wallboard.events import encode_fields
+    from wallboard.linedecode import decode_line
+
+    fields = {"type": "contact.completed", "ts": "1794362400000", "id": "k-1", "contact": "c",
+              "queue": "q", "channel": "chat", "shop": "s", "agent": "a", "via": "bot",
+              "outcome": "order", "value": "12.5", "rating": "4", "to_queue": "t",
+              "state": "busy", "reason": "r", "name": "n", "team": "tm", "level": "l",
+              "shops": "s1,s2", "queues": "q1,q2", "pool": "core", "alert": "al", "by": "b",
+              "callout": "co", "agents": "a1,a2", "response": "accepted"}  # fmt: skip
+    entry_id = "1794362400000-7"
+    from_map = decode(fields, entry_id)
+    from_line, _stream = decode_line(json.dumps({**fields, "_id": entry_id}).encode())
+    for event in (from_map, from_line):
+        assert isinstance(event, Event)
+        assert encode_fields(event) == fields
+        assert (event.ts, event.key, event.entry_id) == (1794362400000, "k-1", entry_id)
+    assert from_map == from_line

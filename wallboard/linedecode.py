@@ -22,7 +22,8 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 
 from wallboard import events as ev
-from wallboard.events import Event, Rejection, decode
+from wallboard.event_record import FIELDS, Event
+from wallboard.events import Rejection, decode
 from wallboard.timeutil import parse_event_time, parse_stream_id
 
 Decoded = tuple[Event | Rejection, str | None]
@@ -79,10 +80,10 @@ _POSITIONAL: Final = _LINE_FIELDS == (
     "type", "ts", "v", "id", "_id", "contact", "queue", "channel", "shop", "agent", "via",
     "outcome", "value", "rating", "to_queue", "state", "reason", "name", "team", "level",
     "shops", "queues", "pool", "alert", "by", "callout", "agents", "response", "_stream",
-) and Event.__struct_fields__ == (
-    "type", "ts", "contact", "queue", "channel", "shop", "agent", "via", "outcome", "value",
-    "rating", "to_queue", "state", "reason", "name", "team", "level", "shops", "queues", "pool",
-    "alert", "by", "callout", "agents", "response", "key", "entry_id")  # fmt: skip
+) and FIELDS == (
+    "type", "ts", "key", "contact", "queue", "channel", "shop", "agent", "via", "outcome",
+    "value", "rating", "to_queue", "state", "reason", "name", "team", "level", "shops", "queues",
+    "pool", "alert", "by", "callout", "agents", "response", "entry_id")  # fmt: skip
 
 
 def parse_line(line: bytes) -> object:
@@ -202,9 +203,9 @@ def _event(f: Any) -> Event | None:
     if agent is not None:
         agent = intern(agent)
     # Positional, in Event's field order: keywords cost ten times more on this hot path.
-    return Event(_KINDS[kind], ts, contact, queue, channel, shop, agent, via, outcome,
+    return Event(_KINDS[kind], ts, key, contact, queue, channel, shop, agent, via, outcome,
                  value, None if rating is None else _RATINGS[rating], to_queue, state,
                  reason, name, team, level,
                  None if shops is None else _comma_list(shops),
                  None if queues is None else _comma_list(queues), pool, alert, by,
-                 callout, agents, response, key, entry_id)  # fmt: skip
+                 callout, agents, response, entry_id)  # fmt: skip

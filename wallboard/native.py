@@ -24,7 +24,7 @@ PACKAGE_DIR = Path(__file__).parent
 MANIFEST = PACKAGE_DIR / "_native_manifest.json"
 # Keep in step with COMPILED in setup.py.
 MODULES = ("wallboard.metrics", "wallboard.alerts", "wallboard.fold", "wallboard.linedecode",
-           "wallboard.replay")
+           "wallboard.replay", "wallboard.event_record")
 
 
 class _SourcesFirst(importlib.abc.MetaPathFinder):
