@@ -100,3 +100,69 @@ def test_expired_prefix_is_dropped_and_counts_stay() -> None:
     ledger.settle(0, 10_000)  # window (9000, 10000]
     assert ledger.window.offered == 1_001  # 9001..10000 and the late 9500
     assert ledger.today.offered == 10_003
+
+
+ring_step = st.one_of(st.tuples(st.just("add"), st.integers(0, 200)),
+                      st.tuples(st.just("count"), st.integers(0, 60)),
+                      st.tuples(st.just("pickle"), st.just(0)))  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ring_step, max_size=80))
+def test_time_ring_counts_what_a_list_of_times_counts(steps: list[tuple[str, int]]) -> None:
+    """Times are kept in a list until the next count, then moved into the array in bulk; a
+    late time goes into its place. Counted at any moment, before or after a checkpoint's
+    pickling, the ring gives the count of (as_of - span, as_of] over every time added."""
+    import pickle
+
+    from wallboard.metrics import TimeRing
+
+    span = 30
+    ring = TimeRing(span)
+    added: list[int] = []
+    as_of = 0
+    for action, value in steps:
+        if action == "add":
+            ring.add(value)
+            added.append(value)
+            as_of = max(as_of, value)
+            assert ring.upper_count() >= sum(1 for t in added if t > as_of - span)
+        elif action == "count":
+            as_of += value  # counts only move forward, as the board's clock does
+            assert ring.count(as_of) == sum(1 for t in added if as_of - span < t <= as_of)
+        else:
+            ring = pickle.loads(pickle.dumps(ring, protocol=pickle.HIGHEST_PROTOCOL))
+    assert ring.count(as_of) == sum(1 for t in added if as_of - span < t <= as_of)
+
+
+def test_time_ring_moves_a_long_uncounted_run_into_its_array() -> None:
+    """A ring nobody counts (a queue's, between snapshots) does not grow a list without end:
+    every 4,096 times go into the compact array."""
+    from wallboard.metrics import TimeRing
+
+    ring = TimeRing(10_000)
+    for ts in range(10_000):
+        ring.add(ts)
+    assert len(ring.times) == 8_192 and len(ring.new) == 10_000 - 8_192
+    assert ring.count(9_999) == 10_000  # (-1, 9999]: all of them
+
+
+def test_a_ledger_pickled_between_settles_keeps_its_new_records() -> None:
+    """Records appended since the last settle wait in lists; a checkpoint taken then keeps
+    them, and the restored ledger counts them at its next settle."""
+    import pickle
+
+    ledger = QueueLedger(SPAN)
+    ledger.offer(100)
+    ledger.answer(150, 50, 1)
+    ledger.settle(0, 150)
+    ledger.offer(200)
+    ledger.abandon(260, 1, 1)
+    ledger.handle(300, 150)
+    restored = pickle.loads(pickle.dumps(ledger, protocol=pickle.HIGHEST_PROTOCOL))
+    restored.settle(0, 300)
+    # offers 100, 200; answer 150 (wait 50, within); abandon 260 (short, within);
+    # handle 300 (150 ms): all inside (300 - 1000, 300]
+    assert _fields(restored.window) == _fields(_expected(
+        [(0, 100, 0, 0, 0), (1, 150, 50, 1, 0), (0, 200, 0, 0, 0), (2, 260, 0, 1, 1),
+         (4, 300, 150, 0, 0)], lambda t: True))  # fmt: skip

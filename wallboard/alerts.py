@@ -304,7 +304,7 @@ class AlertEngine:
                 for agent in agents:
                     ring = agent.messages
                     # The ring holds at least the last hour's count: under the level, skip.
-                    if len(ring.times) - ring.head > warn or agent.agent in tracks:
+                    if ring.upper_count() > warn or agent.agent in tracks:
                         observe(rule, agent.agent, ring.count(now), now)
             elif name == "agent_shops":
                 for agent in agents:

@@ -395,7 +395,7 @@ class BoardState:
         high, questions, shops, high_tracks, question_tracks, shop_tracks = self._agent_watch
         ring = agent.messages
         agent_id = agent.agent
-        if agent.handled_today > high or len(ring.times) - ring.head > questions \
+        if agent.handled_today > high or ring.upper_count() > questions \
                 or len(agent.shops) > shops or agent_id in high_tracks \
                 or agent_id in question_tracks or agent_id in shop_tracks:  # fmt: skip
             self.dirty_agents[agent_id] = agent

@@ -81,17 +81,31 @@ class _Series:
     runs in C), so it costs a few operations per kind, not a few calls per record. Each kind
     names its PeriodCounts fields: the count, then one per column."""
 
-    __slots__ = ("cols", "counted", "head", "last", "late", "ts")
+    __slots__ = ("cols", "counted", "head", "last", "late", "new_cols", "new_ts", "ts")
     FIELDS: ClassVar[tuple[str, ...]]
     CODES: ClassVar[str]
 
     def __init__(self) -> None:
         self.ts = array("q")
         self.cols = tuple(array(code) for code in self.CODES)
+        # Records appended since the last settle, as lists: an int appended to an array goes
+        # through argument parsing (several times the cost of a list append); `fromlist` at
+        # the settle converts them in bulk.
+        self.new_ts: list[int] = []
+        self.new_cols: list[list[int]] = [[] for _ in self.CODES]
         self.counted = 0
         self.head = 0
         self.last = -(1 << 60)  # the newest time appended
         self.late: list[tuple[int, ...]] = []
+
+    def flush(self) -> None:
+        """Move the records appended since the last settle into the arrays."""
+        if self.new_ts:
+            self.ts.fromlist(self.new_ts)
+            self.new_ts.clear()
+            for column, new in zip(self.cols, self.new_cols, strict=True):
+                column.fromlist(new)
+                new.clear()
 
     def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
         """Count records lo..hi into `period` (sign -1: take them out); each kind spells out
@@ -253,7 +267,7 @@ class QueueLedger:
         self.fresh = True
         s = self.offers
         if ts >= s.last:
-            s.ts.append(ts)
+            s.new_ts.append(ts)
             s.last = ts
         else:
             s.late.append((ts,))
@@ -262,10 +276,10 @@ class QueueLedger:
         self.fresh = True
         s = self.answers
         if ts >= s.last:
-            s.ts.append(ts)
-            wait, flag = s.cols
-            wait.append(wait_ms)
-            flag.append(within)
+            s.new_ts.append(ts)
+            cols = s.new_cols
+            cols[0].append(wait_ms)
+            cols[1].append(within)
             s.last = ts
         else:
             s.late.append((ts, wait_ms, within))
@@ -274,10 +288,10 @@ class QueueLedger:
         self.fresh = True
         s = self.abandons
         if ts >= s.last:
-            s.ts.append(ts)
-            short_col, within_col = s.cols
-            short_col.append(short)
-            within_col.append(within)
+            s.new_ts.append(ts)
+            cols = s.new_cols
+            cols[0].append(short)
+            cols[1].append(within)
             s.last = ts
         else:
             s.late.append((ts, short, within))
@@ -286,7 +300,7 @@ class QueueLedger:
         self.fresh = True
         s = self.transfers
         if ts >= s.last:
-            s.ts.append(ts)
+            s.new_ts.append(ts)
             s.last = ts
         else:
             s.late.append((ts,))
@@ -295,8 +309,8 @@ class QueueLedger:
         self.fresh = True
         s = self.handles
         if ts >= s.last:
-            s.ts.append(ts)
-            s.cols[0].append(handle_ms)
+            s.new_ts.append(ts)
+            s.new_cols[0].append(handle_ms)
             s.last = ts
         else:
             s.late.append((ts, handle_ms))
@@ -310,6 +324,7 @@ class QueueLedger:
         changed = False
         oldest = _NEVER
         for series in (self.offers, self.answers, self.abandons, self.transfers, self.handles):
+            series.flush()
             times = series.ts
             end, head = len(times), series.head
             # Only a kind with something new or something due to leave the window.
@@ -340,24 +355,46 @@ class TimeRing:
     """Times of things (answers, messages) for a rolling count over (as_of - span, as_of],
     as a compact array (an hour of 1,000 messages a second is 3.6 million times)."""
 
-    __slots__ = ("head", "span_ms", "times")
+    __slots__ = ("head", "last", "new", "span_ms", "times")
 
     def __init__(self, span_ms: int) -> None:
         self.span_ms = span_ms
         self.times = array("q")
         self.head = 0  # the first time still counted
+        # Times added since the last count, as a list: appended to the array one by one they
+        # would each go through argument parsing; `fromlist` converts them in bulk.
+        self.new: list[int] = []
+        # The newest time added (-1: none yet): read back from the array, it would be a new
+        # int object on every add.
+        self.last = -1
 
-    def __reduce__(self) -> tuple[Callable[[int, array[int], int], TimeRing], tuple[object, ...]]:
-        return _ring_from, (self.span_ms, self.times, self.head)  # a tuple: faster to pickle
+    def __reduce__(self) -> tuple[Callable[[int, array[int], int, int, list[int]], TimeRing],
+                                  tuple[object, ...]]:  # fmt: skip
+        # A tuple: faster to pickle than the attribute dict.
+        return _ring_from, (self.span_ms, self.times, self.head, self.last, self.new)
 
     def add(self, ts: int) -> None:
-        times = self.times
-        if times and ts < times[-1]:  # late: in place (rare)
-            times.insert(bisect_right(times, ts, self.head), ts)
-        else:
-            times.append(ts)
+        if ts >= self.last:
+            self.new.append(ts)
+            self.last = ts
+            if len(self.new) >= 4096:  # a ring nobody counts (a queue's, between snapshots)
+                self.flush()
+        else:  # late: in place (rare)
+            self.flush()
+            self.times.insert(bisect_right(self.times, ts, self.head), ts)
+
+    def flush(self) -> None:
+        if self.new:
+            self.times.fromlist(self.new)
+            self.new.clear()
+
+    def upper_count(self) -> int:
+        """`count()` at the last count plus everything added since: at least `count(as_of)`
+        for any later as_of, without moving the head."""
+        return len(self.times) - self.head + len(self.new)
 
     def count(self, as_of: int) -> int:
+        self.flush()
         cut = as_of - self.span_ms
         times, head = self.times, self.head
         end = len(times)
@@ -381,7 +418,8 @@ class TimeRing:
         return count
 
 
-def _ring_from(span_ms: int, times: array[int], head: int) -> TimeRing:
+def _ring_from(span_ms: int, times: array[int], head: int, last: int,
+               new: list[int]) -> TimeRing:  # fmt: skip
     ring = TimeRing(span_ms)
-    ring.times, ring.head = times, head
+    ring.times, ring.head, ring.last, ring.new = times, head, last, new
     return ring
