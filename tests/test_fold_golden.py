@@ -333,6 +333,35 @@ def test_lifecycle_edge_rules() -> None:
     assert snap.events_applied == 7
 
 
+def test_a_takeover_moves_questions_and_completion_to_the_new_agent() -> None:
+    """A second answer by another agent is a takeover: the contact's questions and its
+    completion count for whoever holds it then; the first agent keeps its answer."""
+    t = "2026-11-11 09:00:00"
+    events = [
+        event("contact.offered", at(t, 0), contact="k", queue="chat", channel="chat"),
+        event("contact.answered", at(t, 10), contact="k", agent="a"),  # wait 10
+        event("contact.message", at(t, 20), contact="k"),  # a's question
+        event("contact.message", at(t, 21), contact="k"),  # a's question
+        event("contact.answered", at(t, 30), contact="k", agent="b"),  # b takes it over
+        event("contact.message", at(t, 40), contact="k"),  # b's question
+        event("contact.completed", at(t, 100), contact="k", outcome="order", rating="4"),
+        # an answer with no offer seen, then its question naming nobody: the answerer's
+        event("contact.answered", at(t, 200), contact="n", agent="c", queue="chat"),
+        event("contact.message", at(t, 210), contact="n"),
+    ]
+    snap = fold(events, at(t, 300))
+    agents = {ag.agent: ag for ag in snap.agents}
+    a, b, c = agents["a"], agents["b"], agents["c"]
+    assert (a.handled_today, a.messages_last_hour, a.completed_today) == (1, 2, 0)
+    assert (b.handled_today, b.messages_last_hour, b.completed_today) == (0, 1, 1)
+    assert (b.conversion_today, b.rating_today) == (1.0, 4.0)
+    assert (c.handled_today, c.messages_last_hour) == (1, 1)
+    chat = queue(snap, "chat")
+    # One offer, one timed answer (wait 10 s); handled 100 - 10 = 90 s in chat.
+    assert (chat.today.offered, chat.today.answered, chat.today.completed) == (1, 1, 1)
+    assert chat.today.asa_s == 10.0 and chat.today.aht_s == 90.0
+
+
 def test_config_defaults_match_the_seeds() -> None:
     config = load_config(None)
     assert config.service_level.threshold_s == 30  # 30-second answer rate

@@ -85,3 +85,42 @@ def test_conservation_per_queue(events: list[dict[str, str]], sort_by_time: bool
         for period in (q.today, q.window):
             for ratio in (period.service_level, period.abandon_rate):
                 assert ratio is None or 0.0 <= ratio <= 1.0
+
+
+@st.composite
+def handover_event(draw: st.DrawFn) -> dict[str, str]:
+    """Contact events where agents change hands: answers by several agents (a takeover),
+    questions and completions that name an agent or not, transfers and re-offers."""
+    fields = draw(contact_event())
+    if fields["type"] in ("contact.message", "contact.completed") and draw(st.booleans()):
+        fields["agent"] = draw(agents)
+    if fields["type"] in ("contact.answered", "contact.message") and draw(st.booleans()):
+        fields["queue"] = draw(queues)  # an answer or a question with no offer seen
+    return fields
+
+
+def _references_hold(state: BoardState) -> None:
+    for contact in state.contacts.values():
+        if contact.queue_state is not None:
+            assert contact.queue_state is state.queues[contact.queue]  # type: ignore[index]
+        if contact.agent_state is not None:
+            assert contact.agent_state is state.agents[contact.agent]  # type: ignore[index]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(handover_event(), max_size=60))
+def test_contacts_reference_the_records_they_name(events: list[dict[str, str]]) -> None:
+    """A contact holds the records of its queue and agent (the fold's hot path skips the
+    lookup by name). After every event, and after a checkpoint's pickling, each reference is
+    the record the board keeps under that name: the board counts exactly as by name."""
+    import pickle
+
+    state = BoardState(CONFIG)
+    for fields in events:
+        ingest(state, RawEntry(None, None, fields))
+        _references_hold(state)
+    restored: BoardState = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    _references_hold(restored)
+    for fields in events[::-1]:  # the restored board folds on (late events, re-offers...)
+        ingest(restored, RawEntry(None, None, {**fields, "ts": str(int(fields["ts"]) + 1)}))
+        _references_hold(restored)

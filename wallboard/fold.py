@@ -41,15 +41,22 @@ HANDLING: Final = 1
 
 @mypyc_attr(acyclic=True)
 class Contact:
-    """A contact waiting or being handled. Compiled, the collector does not track it (it
-    holds only strings and ints): tens of thousands live at a peak, and each full collection
-    would walk them all."""
+    """A contact waiting or being handled. Compiled, the collector does not track it (no
+    cycle runs through it: it holds strings, ints and the records of its queue and agent,
+    which hold no contact): tens of thousands live at a peak, and each full collection would
+    walk them all.
 
-    __slots__ = ("agent", "answered_at", "channel", "offered_at", "queue", "shop", "status")
+    `queue_state` and `agent_state` are the records named by `queue` and `agent`, or None
+    until first looked up: a chat's questions (a third of all events) then cost no lookup
+    by name. Records are never replaced, so a reference stays right while its name does."""
+
+    __slots__ = ("agent", "agent_state", "answered_at", "channel", "offered_at", "queue",
+                 "queue_state", "shop", "status")  # fmt: skip
 
     def __init__(self, queue: str | None, channel: str, shop: str | None, offered_at: int,
-                 status: int = WAITING, agent: str | None = None,
-                 answered_at: int = 0) -> None:  # fmt: skip
+                 status: int = WAITING, agent: str | None = None, answered_at: int = 0,
+                 queue_state: QueueState | None = None,
+                 agent_state: AgentState | None = None) -> None:  # fmt: skip
         self.queue = queue
         self.channel = channel
         self.shop = shop
@@ -57,12 +64,16 @@ class Contact:
         self.status = status
         self.agent = agent
         self.answered_at = answered_at
+        self.queue_state = queue_state
+        self.agent_state = agent_state
 
     def __reduce__(self) -> tuple[type[Contact], tuple[object, ...]]:
         # Its constructor's arguments: pickles in a third of the time of the attribute dict
         # compiled classes give by default (tens of thousands in every replay checkpoint).
+        # The records pickle once, shared with the board's own dicts.
         return Contact, (self.queue, self.channel, self.shop, self.offered_at, self.status,
-                         self.agent, self.answered_at)  # fmt: skip
+                         self.agent, self.answered_at, self.queue_state,
+                         self.agent_state)  # fmt: skip
 
 
 @mypyc_attr(serializable=True)  # replay checkpoints pickle it
@@ -351,42 +362,56 @@ class BoardState:
             self.agents[agent_id] = agent
         return agent
 
+    def _queue_of(self, contact: Contact) -> QueueState | None:
+        """The record of the contact's queue (made when first needed, as by name)."""
+        queue = contact.queue_state
+        if queue is None and contact.queue is not None:
+            queue = contact.queue_state = self.queues.get(contact.queue) \
+                or self._queue(contact.queue)  # fmt: skip
+        return queue
+
+    def _agent_of(self, contact: Contact) -> AgentState | None:
+        """The record of the agent handling the contact (made when first needed)."""
+        agent = contact.agent_state
+        if agent is None and contact.agent is not None:
+            agent = contact.agent_state = self.agents.get(contact.agent) \
+                or self._agent(contact.agent)  # fmt: skip
+        return agent
+
     def _offer(self, contact_id: str, queue_name: str, channel: str, shop: str | None,
                ts: int) -> None:  # fmt: skip
         queue = self.queues.get(queue_name) or self._queue(queue_name)
-        self.contacts[contact_id] = Contact(queue_name, channel, shop, ts)
+        self.contacts[contact_id] = Contact(queue_name, channel, shop, ts, queue_state=queue)
         queue.waiting[contact_id] = ts
         queue.ledger.offer(ts)
 
     def _leave_queue(self, contact_id: str, contact: Contact) -> QueueState:
-        queue = self.queues[contact.queue]  # type: ignore[index]  # waiting => queue known
+        queue: QueueState = self._queue_of(contact)  # type: ignore[assignment]  # waiting
         del queue.waiting[contact_id]
         return queue
 
     def _end_handling(self, contact: Contact, ts: int) -> None:
-        name = contact.queue
-        if name is not None:
+        queue = self._queue_of(contact)
+        if queue is not None:
             handle_ms = ts - contact.answered_at
-            queue = self.queues.get(name) or self._queue(name)
             queue.ledger.handle(ts, handle_ms if handle_ms > 0 else 0)
 
     def _answer(self, contact_id: str, contact: Contact, agent_id: str | None, ts: int) -> None:
-        queue = self.queues[contact.queue]  # type: ignore[index]  # waiting => queue known
-        del queue.waiting[contact_id]
+        queue = self._leave_queue(contact_id, contact)
         wait = max(ts - contact.offered_at, 0)
         queue.ledger.answer(ts, wait, 1 if wait <= queue.threshold_ms else 0)
         contact.status = HANDLING
         contact.answered_at = ts
         contact.agent = agent_id
-        if agent_id is not None:
-            self._agent_handled(agent_id, ts)
+        contact.agent_state = None if agent_id is None else self._agent_handled(agent_id, ts)
 
-    def _agent_handled(self, agent_id: str, ts: int) -> None:
+    def _agent_handled(self, agent_id: str, ts: int) -> AgentState:
         agent = self.agents.get(agent_id) or self._agent(agent_id)
         if ts >= self._day_start:
             agent.handled_today += 1
         agent.answers.add(ts)
         self._touched(agent)
+        return agent
 
     def _touched(self, agent: AgentState) -> None:
         """Judge the agent's rules at the next second when one of them could speak: a value
@@ -428,13 +453,15 @@ class BoardState:
         contact = self.contacts.get(contact_id)
         if contact is None:
             # No offer seen: the agent handled it, but the queue cannot time its wait.
+            agent_id: str = event.agent  # type: ignore[assignment]  # required by the contract
             self.contacts[contact_id] = Contact(event.queue, event.channel or "other", event.shop,
-                                                ts, HANDLING, event.agent, ts)
-            self._agent_handled(event.agent, ts)  # type: ignore[arg-type]
+                                                ts, HANDLING, agent_id, ts, None,
+                                                self._agent_handled(agent_id, ts))  # fmt: skip
         elif contact.status == WAITING:
             self._answer(contact_id, contact, event.agent, ts)
-        else:
+        elif event.agent != contact.agent:
             contact.agent = event.agent  # taken over by another agent: not a new contact
+            contact.agent_state = None
 
     def _abandoned(self, event: Event) -> None:
         contact_id: str = event.contact  # type: ignore[assignment]
@@ -453,16 +480,20 @@ class BoardState:
         ts = event.ts
         contact = self.contacts.pop(contact_id, None)
         agent_id = event.agent
+        agent: AgentState | None = None
         if contact is not None:
             if contact.status == WAITING:
                 # Finished without an answer event: it was answered at the latest now.
                 self._answer(contact_id, contact, agent_id, ts)
             else:
                 self._end_handling(contact, ts)
-            agent_id = agent_id or contact.agent
+            if not agent_id or agent_id == contact.agent:
+                agent_id = contact.agent
+                agent = contact.agent_state
         if agent_id is None or ts < self._day_start:
             return
-        agent = self.agents.get(agent_id) or self._agent(agent_id)
+        if agent is None:
+            agent = self.agents.get(agent_id) or self._agent(agent_id)
         agent.completed_today += 1
         if event.outcome is not None:
             agent.outcomes_today += 1
@@ -493,14 +524,21 @@ class BoardState:
     def _message(self, event: Event) -> None:
         ts = event.ts
         contact = self.contacts.get(event.contact)  # type: ignore[arg-type]
+        queue: QueueState | None = None
+        agent: AgentState | None = None
         if contact is not None:
-            queue_name, agent_id = contact.queue, contact.agent or event.agent
+            queue = self._queue_of(contact)
+            agent = self._agent_of(contact)
+            agent_id = contact.agent or event.agent
         else:
             queue_name, agent_id = event.queue, event.agent
-        if queue_name is not None:
-            (self.queues.get(queue_name) or self._queue(queue_name)).messages.add(ts)
-        if agent_id is not None:
+            if queue_name is not None:
+                queue = self.queues.get(queue_name) or self._queue(queue_name)
+        if queue is not None:
+            queue.messages.add(ts)
+        if agent is None and agent_id is not None:
             agent = self.agents.get(agent_id) or self._agent(agent_id)
+        if agent is not None:
             agent.messages.add(ts)
             self._touched(agent)
 
