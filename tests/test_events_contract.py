@@ -186,8 +186,8 @@ def test_every_field_lands_in_its_own_place() -> None:
     entry_id = "1794362400000-7"
     from_map = decode(fields, entry_id)
     from_line, _stream = decode_line(json.dumps({**fields, "_id": entry_id}).encode())
-    for event in (from_map, from_line):
-        assert isinstance(event, Event)
-        assert encode_fields(event) == fields
-        assert (event.ts, event.key, event.entry_id) == (1794362400000, "k-1", entry_id)
+    for decoded in (from_map, from_line):
+        assert isinstance(decoded, Event)
+        assert encode_fields(decoded) == fields
+        assert (decoded.ts, decoded.key, decoded.entry_id) == (1794362400000, "k-1", entry_id)
     assert from_map == from_line
