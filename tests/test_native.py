@@ -75,7 +75,8 @@ def _attributes(cls: type) -> tuple[str, ...]:
 def test_pickling_keeps_every_attribute_of_the_records_with_their_own_reduce() -> None:
     """Contact, AgentState and TimeRing pickle as tuples (faster than the default): a new
     attribute left out of `__reduce__` would vanish from replay checkpoints. Every attribute
-    set to a value of its own must come back."""
+    set to a value of its own must come back, except a contact's references to its records,
+    which are left out on purpose."""
     from wallboard.config import Config
     from wallboard.event_record import Event
     from wallboard.fold import AgentState, BoardState, Contact, QueueState
@@ -108,15 +109,14 @@ def test_pickling_keeps_every_attribute_of_the_records_with_their_own_reduce() -
             mine, theirs = getattr(record, name), getattr(back, name)
             if isinstance(mine, TimeRing):
                 mine, theirs = _ring(mine), _ring(theirs)
-            elif isinstance(mine, AgentState | QueueState):  # a record: the one it names
-                mine, theirs = _name(mine), _name(theirs)
+            elif isinstance(mine, AgentState | QueueState):
+                # A contact's references to its records are found again by name after a
+                # restore (tests/test_fold_properties.py checks they then name the same).
+                assert theirs is None, name
+                continue
             assert theirs == mine, name
 
 
 def _ring(ring: object) -> tuple[object, ...]:
     return ring.span_ms, list(ring.times), ring.head  # type: ignore[attr-defined]
 
-
-def _name(record: object) -> str:
-    name: str = getattr(record, "agent", None) or getattr(record, "name")  # noqa: B009
-    return name
