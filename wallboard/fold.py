@@ -374,7 +374,7 @@ class BoardState:
     def _agent_of(self, contact: Contact) -> AgentState | None:
         """The record of the agent handling the contact (made when first needed)."""
         agent = contact.agent_state
-        if agent is None and contact.agent is not None:
+        if agent is None and contact.agent:  # as `contact.agent or event.agent` reads it
             agent = contact.agent_state = self.agents.get(contact.agent) \
                 or self._agent(contact.agent)  # fmt: skip
         return agent
