@@ -18,9 +18,10 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).parent
-# Keep in step with wallboard/native.py, which reads the manifest this writes.
-COMPILED = ["wallboard/metrics.py", "wallboard/alerts.py", "wallboard/fold.py",
-            "wallboard/linedecode.py", "wallboard/replay.py", "wallboard/event_record.py"]
+# Keep in step with wallboard/core/native.py, which reads the manifest this writes.
+COMPILED = ["wallboard/core/metrics.py", "wallboard/core/alerts.py", "wallboard/core/fold.py",
+            "wallboard/core/linedecode.py", "wallboard/replay/engine.py",
+            "wallboard/core/event_record.py"]
 MANIFEST = ROOT / "wallboard" / "_native_manifest.json"
 
 

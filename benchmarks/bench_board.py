@@ -25,10 +25,10 @@ QUEUES = 20
 
 
 def child(rate: int, page: str, headline_hz: float) -> None:
-    from wallboard.app import WallboardApp
-    from wallboard.app_source import MemorySource, wall_clock
-    from wallboard.config import Config, DisplaySection
-    from wallboard.ingest import RawEntry
+    from wallboard.app.board import WallboardApp
+    from wallboard.app.sources import MemorySource, wall_clock
+    from wallboard.core.config import Config, DisplaySection
+    from wallboard.core.ingest import RawEntry
 
     config = Config(display=DisplaySection(headline_hz=headline_hz))
     now = wall_clock()

@@ -16,7 +16,7 @@ import timeit
 from collections.abc import Callable
 from functools import partial
 
-from wallboard.erlang import erlang_c, required_agents
+from wallboard.core.erlang import erlang_c, required_agents
 
 AHT_S = 300.0
 THRESHOLD_S = 20.0

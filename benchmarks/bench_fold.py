@@ -21,11 +21,11 @@ import redis
 from benchmarks.synthetic import synthetic_events
 from feeds.embedded import EmbeddedServer
 from feeds.redis_window import read_streams
-from wallboard.config import load_config
-from wallboard.events import Event, decode
-from wallboard.fold import BoardState
-from wallboard.ingest import ingest
-from wallboard.snapshot import build_snapshot
+from wallboard.core.config import load_config
+from wallboard.core.events import Event, decode
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import ingest
+from wallboard.core.snapshot import build_snapshot
 
 STREAM = "bench:events"
 

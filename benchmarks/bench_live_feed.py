@@ -21,8 +21,8 @@ import redis
 
 from feeds.embedded import EmbeddedServer
 from feeds.live import LiveFeed
-from wallboard.config import Config
-from wallboard.ingest import RawEntry
+from wallboard.core.config import Config
+from wallboard.core.ingest import RawEntry
 
 KEY = "wallboard:events"
 AGENTS = [f"agent{n:04d}" for n in range(2000)]

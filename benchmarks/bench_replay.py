@@ -24,14 +24,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from feeds.replay_reader import file_lines
-from wallboard.cli_replay import CHECKPOINT_BUDGET_S
-from wallboard.config import load_config
-from wallboard.events import decode
-from wallboard.fold import BoardState
-from wallboard.linedecode import decode_line, decode_lines, parse_line
-from wallboard.replay import Replay
-from wallboard.snapshot import build_snapshot
-from wallboard.timeutil import parse_user_time
+from wallboard.cli.replay import CHECKPOINT_BUDGET_S
+from wallboard.core.config import load_config
+from wallboard.core.events import decode
+from wallboard.core.fold import BoardState
+from wallboard.core.linedecode import decode_line, decode_lines, parse_line
+from wallboard.core.snapshot import build_snapshot
+from wallboard.core.timeutil import parse_user_time
+from wallboard.replay.engine import Replay
 
 TZ = ZoneInfo("Asia/Shanghai")
 CACHE = Path(os.environ.get("WALLBOARD_BENCH_DIR", "/tmp/replay_bench")) / "d11-2000.ndjson"

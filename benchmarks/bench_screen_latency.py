@@ -27,9 +27,9 @@ import redis
 from benchmarks.bench_live_feed import KEY, writer
 from feeds.embedded import EmbeddedServer
 from feeds.live import LiveFeed
-from wallboard.app import WallboardApp
-from wallboard.app_source import wall_clock
-from wallboard.config import Config, DisplaySection
+from wallboard.app.board import WallboardApp
+from wallboard.app.sources import wall_clock
+from wallboard.core.config import Config, DisplaySection
 
 
 class TimedBoard(WallboardApp):

@@ -28,7 +28,7 @@ import redis
 from feeds.embedded import EmbeddedServer
 from feeds.simulator import Simulator, load_profile
 from feeds.simulator.writers import EntryIds, FileSink, RedisSink, run_live, run_span
-from wallboard.timeutil import parse_user_time
+from wallboard.core.timeutil import parse_user_time
 
 TZ = ZoneInfo("Asia/Shanghai")
 STREAM = "bench:simulator"

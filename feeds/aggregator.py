@@ -26,9 +26,9 @@ from feeds.live import LiveFeed, wall_clock_ms
 from feeds.live_status import url_secrets
 from feeds.reconnect import CONNECTION_ERRORS
 from feeds.snapshot_wire import WAITING_LIMIT, encode_entry, encode_snapshot, encode_waiting
-from wallboard.config import Config
-from wallboard.drilldown import waiting_contacts
-from wallboard.snapshot import Snapshot, build_snapshot
+from wallboard.core.config import Config
+from wallboard.core.drilldown import waiting_contacts
+from wallboard.core.snapshot import Snapshot, build_snapshot
 
 log = logging.getLogger("wallboard.aggregate")
 

@@ -5,7 +5,7 @@ The mapper remembers what a line alone cannot say: which calls are in a queue or
 transfer to one is `contact.transferred`), each member's queues and pauses. That memory is
 part of the adapter's state file, so a restart resumes exactly.
 
-Every event made here passes wallboard.events.decode before it is written; an event the
+Every event made here passes wallboard.core.events.decode before it is written; an event the
 contract refuses makes its line a bad line, reported, never patched up.
 """
 
@@ -16,7 +16,7 @@ from typing import Final
 import msgspec
 
 from feeds.asterisk_parse import QueueLogLine
-from wallboard.events import Rejection, decode
+from wallboard.core.events import Rejection, decode
 
 CHANNEL: Final = "phone"
 _NONE: Final = frozenset({"", "NONE"})

@@ -25,7 +25,7 @@ import msgspec
 
 from feeds.asterisk_map import BadLine, Mapper, MapperState
 from feeds.asterisk_parse import ParseError, parse_line
-from wallboard.sanitize import clean
+from wallboard.core.sanitize import clean
 
 CHUNK = 1 << 20
 

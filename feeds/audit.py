@@ -11,7 +11,7 @@ from typing import Protocol
 import msgspec
 
 
-class Sink(Protocol):  # wallboard.app_source.ControlSink
+class Sink(Protocol):  # wallboard.app.sources.ControlSink
     async def send(self, fields: dict[str, str]) -> str: ...
 
 

@@ -10,7 +10,7 @@ from typing import IO
 
 import msgspec
 
-from wallboard.ingest import RawEntry
+from wallboard.core.ingest import RawEntry
 
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()

@@ -1,6 +1,6 @@
 """The HTTP ingest gateway (aiohttp): POST /v1/events, GET /healthz, GET /metrics.
 
-Every event is validated with wallboard.events.decode, the fold's own gate; a request is all
+Every event is validated with wallboard.core.events.decode, the fold's own gate; a request is all
 or nothing (feeds/ingest_store.py writes it in one atomic script). docs/ingest.md has the
 contract; docs/openapi-ingest.yaml the schema.
 """
@@ -22,7 +22,7 @@ from feeds.ingest_body import BodyError, UnsupportedType, split_body
 from feeds.ingest_limit import RateLimiter
 from feeds.ingest_metrics import CONTENT_TYPE_LATEST, IngestMetrics
 from feeds.ingest_store import DEFAULT_ID_PREFIX, AsyncBatchWriter, async_client, stream_fields
-from wallboard.events import Rejection, decode
+from wallboard.core.events import Rejection, decode
 
 # Redis failures that mean "not reachable now": the answer is 503 and the client retries.
 _UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError, TimeoutError)

@@ -1,5 +1,5 @@
 """A request body to a list of candidate events: one JSON object, a JSON array, or NDJSON,
-chosen by Content-Type. Validation of each event is wallboard.events.decode's job."""
+chosen by Content-Type. Validation of each event is wallboard.core.events.decode's job."""
 
 from __future__ import annotations
 

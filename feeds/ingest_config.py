@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from wallboard.config import Config, ConfigError
+from wallboard.core.config import Config, ConfigError
 
 
 class IngestSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

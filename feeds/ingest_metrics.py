@@ -11,7 +11,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from wallboard.events import REASONS
+from wallboard.core.events import REASONS
 
 __all__ = ["CONTENT_TYPE_LATEST", "IngestMetrics"]
 

@@ -21,7 +21,7 @@ import redis.asyncio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from wallboard.events import STRING_FIELDS
+from wallboard.core.events import STRING_FIELDS
 
 DEFAULT_ID_PREFIX: Final = "wallboard:ingest:id:"
 

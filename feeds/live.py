@@ -30,13 +30,13 @@ from feeds.live_streams import (
 )
 from feeds.reconnect import CONNECTION_ERRORS, Reconnecting, stop_if_cancelled
 from feeds.redis_window import redact
-from wallboard.businessday import BusinessCalendar
-from wallboard.config import Config
-from wallboard.feedstatus import FeedStatus
-from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, ingest
-from wallboard.sanitize import clean
-from wallboard.timeutil import to_local
+from wallboard.core.businessday import BusinessCalendar
+from wallboard.core.config import Config
+from wallboard.core.feedstatus import FeedStatus
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import RawEntry, ingest
+from wallboard.core.sanitize import clean
+from wallboard.core.timeutil import to_local
 
 FOLLOW_COUNT: Final = 1000  # entries per XREAD: bounds the time one batch holds the loop
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from wallboard.feedstatus import FeedState, FeedStatus
-from wallboard.sanitize import clean
+from wallboard.core.feedstatus import FeedState, FeedStatus
+from wallboard.core.sanitize import clean
 
 RATE_WINDOW_S: Final = 10  # events_per_s is the mean over this many seconds
 _FOLLOWING: Final = frozenset({"connected", "reconnecting"})

@@ -13,10 +13,10 @@ from typing import Any, Final, Literal, NamedTuple, cast
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from wallboard.events import MAX_FIELD_LEN, decode
-from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, fold_until
-from wallboard.timeutil import parse_event_time, parse_stream_id
+from wallboard.core.events import MAX_FIELD_LEN, decode
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import RawEntry, fold_until
+from wallboard.core.timeutil import parse_event_time, parse_stream_id
 
 StreamId = tuple[int, int]
 MAX_SEQ: Final = 2**64 - 1

@@ -10,7 +10,7 @@ from typing import Final
 from redis.exceptions import RedisError
 
 from feeds.live_status import StatusTracker
-from wallboard.config import Config
+from wallboard.core.config import Config
 
 CONNECTION_ERRORS: Final = (RedisError, OSError, asyncio.TimeoutError)
 

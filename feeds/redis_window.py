@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import redis
 
-from wallboard.ingest import RawEntry
+from wallboard.core.ingest import RawEntry
 
 PAGE = 10_000
 

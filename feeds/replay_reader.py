@@ -1,5 +1,5 @@
 """Read a replay window: the event stream(s) and the control stream from Redis (XRANGE pages),
-or an archive / NDJSON file, as `(read rank, NDJSON line)` pairs for `wallboard.replay`.
+or an archive / NDJSON file, as `(read rank, NDJSON line)` pairs for `wallboard.replay.engine`.
 
 Which entries: every entry with an event time up to the window's end, from the business
 day's lead-in (the day of the window's start, minus `board.carry_over_hours`), exactly what
@@ -27,13 +27,13 @@ import msgspec
 import redis
 
 from feeds.redis_window import RedisUnavailable, xrange_pages
-from wallboard.businessday import BusinessCalendar
-from wallboard.config import Config
-from wallboard.fold import HOUR_MS
-from wallboard.timeutil import parse_event_time
+from wallboard.core.businessday import BusinessCalendar
+from wallboard.core.config import Config
+from wallboard.core.fold import HOUR_MS
+from wallboard.core.timeutil import parse_event_time
 
-# Entry IDs can precede event time by producer clock skew; read this much earlier (the same
-# margin as `wallboard snapshot`).
+# Entry IDs can precede event time by producer clock skew; read this much earlier (`wallboard
+# snapshot` reads from `lead_in_ms` too).
 ID_MARGIN_MS: Final = 10 * 60_000
 _RANK_BITS: Final = 40  # rank of stream i, entry j: (i << 40) + j: read order of snapshot
 

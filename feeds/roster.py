@@ -7,8 +7,8 @@ from __future__ import annotations
 import msgspec
 import redis
 
-from wallboard.config import Config
-from wallboard.config_alerts import RosterEntry
+from wallboard.core.config import Config
+from wallboard.core.config_alerts import RosterEntry
 
 
 def read_roster_hash(client: redis.Redis, key: str) -> tuple[dict[str, RosterEntry], list[str]]:

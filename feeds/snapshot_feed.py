@@ -24,13 +24,13 @@ from feeds.live_status import StatusTracker, url_secrets
 from feeds.reconnect import CONNECTION_ERRORS, Reconnecting, stop_if_cancelled
 from feeds.redis_window import redact
 from feeds.snapshot_wire import Published, WireError, decode_entry, entry_aggregator
-from wallboard.config import Config
-from wallboard.drilldown import WaitingContact
-from wallboard.feedstatus import FeedStatus
-from wallboard.fold import BoardState
-from wallboard.sanitize import clean
-from wallboard.snapshot import Snapshot
-from wallboard.timeutil import to_local
+from wallboard.core.config import Config
+from wallboard.core.drilldown import WaitingContact
+from wallboard.core.feedstatus import FeedStatus
+from wallboard.core.fold import BoardState
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import Snapshot
+from wallboard.core.timeutil import to_local
 
 START_SCAN: Final = 50  # newest entries read at start to find who publishes and the latest
 READ_COUNT: Final = 100

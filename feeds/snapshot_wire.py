@@ -18,8 +18,8 @@ from typing import Final
 
 import msgspec
 
-from wallboard.feedstatus import FeedStatus
-from wallboard.snapshot import Snapshot
+from wallboard.core.feedstatus import FeedStatus
+from wallboard.core.snapshot import Snapshot
 
 WIRE_VERSION: Final = "1"
 ZLIB_LEVEL: Final = 3  # level 3: within 20% of level 6's size at half its cost

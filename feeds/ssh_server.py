@@ -22,7 +22,7 @@ import asyncssh
 
 from feeds.pty_child import PtyChild
 from feeds.ssh_keys import Grant, KeyRoles, load_or_create_host_key
-from wallboard.sanitize import clean
+from wallboard.core.sanitize import clean
 
 log = logging.getLogger("wallboard.ssh")
 

@@ -15,7 +15,7 @@ import aiohttp
 import msgspec
 
 from feeds.webhook_diff import Notification
-from wallboard.config_webhooks import WebhookSection
+from wallboard.core.config_webhooks import WebhookSection
 
 USER_AGENT: Final = "wallboard-webhooks/1"
 # Client errors that a retry can fix; any other 4xx is the request's fault: drop it.

@@ -14,14 +14,14 @@ from typing import Any
 
 import msgspec
 
-from wallboard.reserve import CALLED
-from wallboard.snapshot import AlertSnapshot, CalleeSnapshot, CalloutSnapshot, Snapshot
+from wallboard.core.reserve import CALLED
+from wallboard.core.snapshot import AlertSnapshot, CalleeSnapshot, CalloutSnapshot, Snapshot
 
 BODY_VERSION = 1
 
 
 class Notification(msgspec.Struct, frozen=True, kw_only=True):
-    kind: str  # one of wallboard.config_webhooks.WEBHOOK_EVENTS
+    kind: str  # one of wallboard.core.config_webhooks.WEBHOOK_EVENTS
     key: str  # the dedup key, also sent as Idempotency-Key
     rule: str | None  # alert events only (webhook `rules` filter)
     severity: str | None  # alert events only (webhook `min_severity` filter)

@@ -22,8 +22,8 @@ import aiohttp
 
 from feeds.webhook_delivery import Channel, WebhookStatus, redact_url
 from feeds.webhook_diff import Notification, SnapshotDiff
-from wallboard.config_webhooks import WebhookSection
-from wallboard.snapshot import Snapshot
+from wallboard.core.config_webhooks import WebhookSection
+from wallboard.core.snapshot import Snapshot
 
 __all__ = ["WebhookNotifier", "WebhookStatus", "redact_url"]
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.scenario import ms
-from wallboard.app_source import MemorySource
-from wallboard.config import Config, load_config
-from wallboard.ingest import RawEntry
+from wallboard.app.sources import MemorySource
+from wallboard.core.config import Config, load_config
+from wallboard.core.ingest import RawEntry
 
 NOW = ms("2026-11-11 10:00:00")
 START = ms("2026-11-11 08:30:00")

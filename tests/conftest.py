@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from feeds.embedded import EmbeddedServer, free_port
-from wallboard import native
+from wallboard.core import native
 
 
 def pytest_report_header() -> str:

@@ -11,11 +11,11 @@ import msgspec
 
 from feeds.files import read_ndjson
 from feeds.simulator import Simulator, load_profile
-from wallboard.config import load_config
-from wallboard.fold import BoardState
-from wallboard.ingest import fold_until
-from wallboard.snapshot import Snapshot, build_snapshot
-from wallboard.timeutil import parse_user_time
+from wallboard.core.config import load_config
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import fold_until
+from wallboard.core.snapshot import Snapshot, build_snapshot
+from wallboard.core.timeutil import parse_user_time
 
 TZ = ZoneInfo("Asia/Shanghai")
 CONFIG = load_config(None)

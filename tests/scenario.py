@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from wallboard.config import Config, load_config
-from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, fold_until
-from wallboard.snapshot import QueueSnapshot, Snapshot, build_snapshot
+from wallboard.core.config import Config, load_config
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import RawEntry, fold_until
+from wallboard.core.snapshot import QueueSnapshot, Snapshot, build_snapshot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -28,11 +28,11 @@ from feeds.aggregator import Aggregator
 from feeds.snapshot_feed import SnapshotFeed
 from feeds.snapshot_wire import decode_entry, encode_snapshot
 from tests.remote_harness import start_floor
-from wallboard.app import WallboardApp
-from wallboard.app_source import MemorySource
-from wallboard.config import Config, FeedSection
-from wallboard.feedstatus import FeedStatus
-from wallboard.snapshot import Snapshot, build_snapshot
+from wallboard.app.board import WallboardApp
+from wallboard.app.sources import MemorySource
+from wallboard.core.config import Config, FeedSection
+from wallboard.core.feedstatus import FeedStatus
+from wallboard.core.snapshot import Snapshot, build_snapshot
 
 pytestmark = pytest.mark.redis
 
@@ -247,14 +247,14 @@ class ReadySource(MemorySource):
         return self.ready
 
     def waiting_contacts(self, queue: str) -> list[Any]:
-        from wallboard.drilldown import WaitingContact
+        from wallboard.core.drilldown import WaitingContact
 
         return [WaitingContact("c3", "phone", None, 1000, 56.0)] if queue == "vip" else []
 
 
 async def test_the_app_draws_a_ready_snapshot_instead_of_folding() -> None:
-    from wallboard.fold import BoardState
-    from wallboard.ingest import RawEntry, ingest
+    from wallboard.core.fold import BoardState
+    from wallboard.core.ingest import RawEntry, ingest
 
     config = Config()
     folded = BoardState(config)
@@ -287,8 +287,8 @@ async def test_the_app_draws_a_ready_snapshot_instead_of_folding() -> None:
 async def test_a_snapshot_drawn_while_the_drill_down_is_torn_down_is_harmless() -> None:
     """On exit Textual removes a screen's widgets before the screen, while the board's refresh
     timer still runs: a snapshot drawn in between once raised NoMatches from the drill-down."""
-    from wallboard.fold import BoardState
-    from wallboard.ingest import RawEntry, ingest
+    from wallboard.core.fold import BoardState
+    from wallboard.core.ingest import RawEntry, ingest
     from widgets.screens import DrillScreen
 
     config = Config()

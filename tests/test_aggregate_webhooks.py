@@ -14,7 +14,7 @@ from feeds.aggregator import Aggregator
 from feeds.webhooks import WebhookNotifier
 from tests.scenario import config_from
 from tests.test_webhooks import Receiver, until
-from wallboard.app_source import wall_clock
+from wallboard.app.sources import wall_clock
 
 
 async def test_aggregator_sends_a_raised_alert_once(redis_url: str, redis_client: redis.Redis,

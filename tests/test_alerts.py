@@ -12,10 +12,10 @@ import redis
 
 from feeds.redis_window import read_streams
 from tests.scenario import at, config_from, event, fold
-from wallboard.config import Config
-from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, fold_until, ingest
-from wallboard.snapshot import AlertSnapshot, Snapshot, build_snapshot
+from wallboard.core.config import Config
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import RawEntry, fold_until, ingest
+from wallboard.core.snapshot import AlertSnapshot, Snapshot, build_snapshot
 
 BASE = "2026-11-11 10:00:00"
 DEPTH = """
@@ -153,7 +153,7 @@ def test_a_warn_level_alone_is_checked_against_the_default_clear(tmp_path: Path)
     """`warn = 2` alone would keep the default clear 15 above it and flap: refused."""
     import pytest
 
-    from wallboard.config import ConfigError
+    from wallboard.core.config import ConfigError
 
     with pytest.raises(ConfigError, match=r"`alerts\.queue_depth\.clear`: must not be above "
                                           r"alerts\.queue_depth\.warn \(15 > 2; set both\)"):

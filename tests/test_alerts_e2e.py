@@ -34,10 +34,10 @@ from feeds.simulator import Simulator, load_profile
 from feeds.simulator.writers import ControlLink, EntryIds, RedisSink, run_live
 from tests.scenario import SHANGHAI, config_from, ms
 from tests.test_board_live import Receiver
-from wallboard.app import WallboardApp
-from wallboard.board_live import live_extras, webhook_notifier
-from wallboard.sanitize import clean
-from wallboard.snapshot import AlertSnapshot, CalloutSnapshot, Snapshot
+from wallboard.app.board import WallboardApp
+from wallboard.app.live import live_extras, webhook_notifier
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import AlertSnapshot, CalloutSnapshot, Snapshot
 from widgets.alerts import unacked_critical
 
 SPEED = 20.0  # simulated seconds per wall-clock second

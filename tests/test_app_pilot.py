@@ -9,9 +9,9 @@ import pytest
 
 from tests import board_scenario as bs
 from tests.scenario import ms
-from wallboard.app import WallboardApp
-from wallboard.feedstatus import FeedStatus
-from wallboard.ingest import RawEntry
+from wallboard.app.board import WallboardApp
+from wallboard.core.feedstatus import FeedStatus
+from wallboard.core.ingest import RawEntry
 from widgets.screens import DrillScreen, HelpScreen
 from widgets.tiles import big_digits
 

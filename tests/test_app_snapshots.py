@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests import board_scenario as bs
-from wallboard.app import WallboardApp
+from wallboard.app.board import WallboardApp
 
 SIZES = [(80, 24), (120, 34), (200, 56)]
 

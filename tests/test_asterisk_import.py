@@ -13,7 +13,7 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from wallboard.cli import main
+from wallboard.cli.main import main
 
 pytestmark = pytest.mark.redis
 

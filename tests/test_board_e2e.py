@@ -12,8 +12,8 @@ import redis
 from feeds.embedded import EmbeddedServer
 from feeds.live import LiveFeed
 from tests.test_live_feed import add, now_ms, offered, quick, wait_for
-from wallboard.app import WallboardApp
-from wallboard.app_source import wall_clock
+from wallboard.app.board import WallboardApp
+from wallboard.app.sources import wall_clock
 
 pytestmark = pytest.mark.redis
 KEY = "wallboard:events"

@@ -1,4 +1,4 @@
-"""The live board's extras (wallboard/board_live.py): acks signed with the user to the real
+"""The live board's extras (wallboard/app/live.py): acks signed with the user to the real
 control stream, webhooks run in the app's loop against a real local HTTP server, and a
 failing webhook shown on the board until it recovers."""
 
@@ -19,10 +19,10 @@ from feeds.control import RedisControlSink
 from feeds.live import LiveFeed
 from feeds.webhooks import WebhookStatus
 from tests.scenario import at, config_from, event, iso
-from wallboard.app import WallboardApp
-from wallboard.app_source import MemorySource
-from wallboard.board_live import live_extras, webhook_notifier, webhook_problem
-from wallboard.ingest import RawEntry
+from wallboard.app.board import WallboardApp
+from wallboard.app.live import live_extras, webhook_notifier, webhook_problem
+from wallboard.app.sources import MemorySource
+from wallboard.core.ingest import RawEntry
 
 BASE = "2026-11-11 10:00:00"
 

@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from feeds.redis_window import read_streams
 from tests.scenario import config_from, event
-from wallboard.cli import main
-from wallboard.config import load_config
-from wallboard.fold import BoardState
-from wallboard.ingest import fold_until
-from wallboard.snapshot import build_snapshot
+from wallboard.cli.main import main
+from wallboard.core.config import load_config
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import fold_until
+from wallboard.core.snapshot import build_snapshot
 
 
 def _entries(client: redis.Redis, key: str) -> list[tuple[str, dict[str, str]]]:

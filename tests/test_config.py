@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from wallboard.config import ConfigError, load_config
+from wallboard.core.config import ConfigError, load_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -1,4 +1,4 @@
-"""Erlang C staffing (wallboard/erlang.py) and `wallboard staffing`.
+"""Erlang C staffing (wallboard/core/erlang.py) and `wallboard staffing`.
 
 Published worked examples the numbers come from:
 - Mike Tanner, "The Erlang-C Formula" (mitan.co.uk/erlang/elgcmath.htm, Westbay/Mitan's
@@ -26,8 +26,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wallboard.cli import main
-from wallboard.erlang import (
+from wallboard.cli.main import main
+from wallboard.core.erlang import (
     Staffing,
     asa_s,
     erlang_c,

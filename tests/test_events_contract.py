@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from tests.scenario import at, event, fold, ms, queue
-from wallboard.events import Event, Rejection, decode
-from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, fold_until, ingest
-from wallboard.snapshot import build_snapshot
+from wallboard.core.events import Event, Rejection, decode
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import RawEntry, fold_until, ingest
+from wallboard.core.snapshot import build_snapshot
 
 T0 = "2026-11-11 10:00:00"
 
@@ -154,14 +154,14 @@ def test_out_of_order_input_folds_like_sorted_input() -> None:
 
 
 def build_config() -> Any:
-    from wallboard.config import load_config
+    from wallboard.core.config import load_config
 
     return load_config(None)
 
 
 def test_non_ascii_digits_are_not_numbers() -> None:
     """str.isdigit() accepts "²" and "٣"; times and entry IDs take ASCII digits only."""
-    from wallboard.events import Rejection, decode
+    from wallboard.core.events import Rejection, decode
 
     bad_ts = decode({"type": "bot.resolved", "ts": "17943624000²"})
     assert isinstance(bad_ts, Rejection) and bad_ts.reason == "bad_timestamp"
@@ -174,8 +174,8 @@ def test_every_field_lands_in_its_own_place() -> None:
     of the contract must come back under its own name, through either of them."""
     import json
 
-    from wallboard.events import encode_fields
-    from wallboard.linedecode import decode_line
+    from wallboard.core.events import encode_fields
+    from wallboard.core.linedecode import decode_line
 
     fields = {"type": "contact.completed", "ts": "1794362400000", "id": "k-1", "contact": "c",
               "queue": "q", "channel": "chat", "shop": "s", "agent": "a", "via": "bot",

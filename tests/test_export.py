@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from feeds.replay_reader import file_lines, lead_in_ms, redis_lines
 from feeds.simulator.writers import EntryIds
 from tests.replay_scenario import END, START, at, records
-from wallboard.cli import main
-from wallboard.config import Config, load_config
-from wallboard.replay import Replay
-from wallboard.snapshot import to_json
+from wallboard.cli.main import main
+from wallboard.core.config import Config, load_config
+from wallboard.core.snapshot import to_json
+from wallboard.replay.engine import Replay
 
 CONTROL_TYPES = ("reserve.callout", "reserve.response", "alert.ack")
 

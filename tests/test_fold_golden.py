@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.scenario import at, config_from, event, fold, ms, queue
-from wallboard.config import load_config
+from wallboard.core.config import load_config
 
 T0 = "2026-11-11 10:00:00"  # Asia/Shanghai, the default board zone
 

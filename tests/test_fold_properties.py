@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.scenario import ms
-from wallboard.config import load_config
-from wallboard.events import EVENT_TYPES, STRING_FIELDS
-from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, fold_until, ingest
-from wallboard.snapshot import build_snapshot
+from wallboard.core.config import load_config
+from wallboard.core.events import EVENT_TYPES, STRING_FIELDS
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import RawEntry, fold_until, ingest
+from wallboard.core.snapshot import build_snapshot
 
 CONFIG = load_config(None)
 T0 = ms("2026-11-11 10:00:00")

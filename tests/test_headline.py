@@ -14,16 +14,16 @@ from tests import board_scenario as bs
 from tests import replay_scenario
 from tests.scenario import event, ms
 from tests.test_live_feed import wait_for
-from wallboard.app import WallboardApp
-from wallboard.app_source import MemorySource
-from wallboard.config import Config, ConfigError, load_config
-from wallboard.drilldown import WaitingContact
-from wallboard.fold import BoardState
-from wallboard.headline import QueueHeadline, headline
-from wallboard.ingest import RawEntry, ingest
-from wallboard.replay import Replay
-from wallboard.replay_app import ReplayApp
-from wallboard.snapshot import Snapshot, build_snapshot
+from wallboard.app.board import WallboardApp
+from wallboard.app.replay import ReplayApp
+from wallboard.app.sources import MemorySource
+from wallboard.core.config import Config, ConfigError, load_config
+from wallboard.core.drilldown import WaitingContact
+from wallboard.core.fold import BoardState
+from wallboard.core.headline import QueueHeadline, headline
+from wallboard.core.ingest import RawEntry, ingest
+from wallboard.core.snapshot import Snapshot, build_snapshot
+from wallboard.replay.engine import Replay
 from widgets.tiles import big_digits
 
 T0 = ms("2026-11-11 10:00:00")

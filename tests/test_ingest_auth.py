@@ -43,7 +43,7 @@ def test_token_bucket() -> None:
 
 def test_ingest_table_of_the_config(tmp_path: Path) -> None:
     from feeds.ingest_config import ingest_settings, window_ms
-    from wallboard.config import ConfigError, load_config
+    from wallboard.core.config import ConfigError, load_config
 
     path = tmp_path / "wallboard.toml"
     path.write_text('[board]\ndedup_window_minutes = 30\n\n[ingest]\ntokens_file = "/etc/t"\n'

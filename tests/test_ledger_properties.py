@@ -8,7 +8,7 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wallboard.metrics import PERIOD_FIELDS, PeriodCounts, QueueLedger
+from wallboard.core.metrics import PERIOD_FIELDS, PeriodCounts, QueueLedger
 
 Record = tuple[int, int, int, int, int]
 SPAN = 1_000
@@ -115,7 +115,7 @@ def test_time_ring_counts_what_a_list_of_times_counts(steps: list[tuple[str, int
     pickling, the ring gives the count of (as_of - span, as_of] over every time added."""
     import pickle
 
-    from wallboard.metrics import TimeRing
+    from wallboard.core.metrics import TimeRing
 
     span = 30
     ring = TimeRing(span)
@@ -138,7 +138,7 @@ def test_time_ring_counts_what_a_list_of_times_counts(steps: list[tuple[str, int
 def test_time_ring_moves_a_long_uncounted_run_into_its_array() -> None:
     """A ring nobody counts (a queue's, between snapshots) does not grow a list without end:
     every 4,096 times go into the compact array."""
-    from wallboard.metrics import TimeRing
+    from wallboard.core.metrics import TimeRing
 
     ring = TimeRing(10_000)
     for ts in range(10_000):

@@ -25,11 +25,11 @@ from feeds.embedded import EmbeddedServer
 from feeds.live import LiveFeed
 from feeds.redis_window import read_streams
 from tests.scenario import ms
-from wallboard.config import BoardSection, Config, ConfigError, FeedSection, load_config
-from wallboard.fold import BoardState
-from wallboard.ingest import fold_until
-from wallboard.snapshot import build_snapshot, to_json
-from wallboard.timeutil import to_local
+from wallboard.core.config import BoardSection, Config, ConfigError, FeedSection, load_config
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import fold_until
+from wallboard.core.snapshot import build_snapshot, to_json
+from wallboard.core.timeutil import to_local
 
 pytestmark = pytest.mark.redis
 

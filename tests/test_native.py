@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import wallboard.fold
-from wallboard import native
+import wallboard.core.fold
+from wallboard.core import native
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "double11-evening.ndjson.gz"
 
@@ -44,24 +44,23 @@ def test_a_build_that_compiled_is_the_one_that_runs() -> None:
     if not native.MANIFEST.exists() or native.why_not_compiled() is not None:
         assert not native.compiled()
         return
-    assert native.compiled(), wallboard.fold.__file__
+    assert native.compiled(), wallboard.core.fold.__file__
 
 
 def test_an_edited_source_runs_as_source(tmp_path: Path) -> None:
     """Stale machine code never runs: a copy of the package with fold.py edited after the
     build loads all three modules from source (they call each other natively, so all or
     none)."""
-    package = Path(native.__file__).parent
     copy = tmp_path / "wallboard"
-    subprocess.run(["cp", "-r", str(package), str(copy)], check=True)
-    with (copy / "fold.py").open("a") as source:
+    subprocess.run(["cp", "-r", str(native.PACKAGE_DIR), str(copy)], check=True)
+    with (copy / "core" / "fold.py").open("a") as source:
         source.write("\n# edited\n")
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from wallboard import native; "
-            "print(native.describe()); import wallboard.alerts, wallboard.metrics; "
+            "print(native.describe()); import wallboard.core.alerts, wallboard.core.metrics; "
             "print(sorted(m.__file__.rsplit('.', 1)[1] for m in "
-            "(wallboard.fold, wallboard.alerts, wallboard.metrics)))")  # fmt: skip
+            "(wallboard.core.fold, wallboard.core.alerts, wallboard.core.metrics)))")  # fmt: skip
     lines = _run("-c", code, str(tmp_path), pure=False).splitlines()
-    expected = ("fold.py changed since the build (reinstall to compile it)"
+    expected = ("core/fold.py changed since the build (reinstall to compile it)"
                 if native.MANIFEST.exists() else "not compiled at install")  # fmt: skip
     assert lines == [f"Python source ({expected})", "['py', 'py', 'py']"]
 
@@ -77,10 +76,10 @@ def test_pickling_keeps_every_attribute_of_the_records_with_their_own_reduce() -
     attribute left out of `__reduce__` would vanish from replay checkpoints. Every attribute
     set to a value of its own must come back, except a contact's references to its records,
     which are left out on purpose."""
-    from wallboard.config import Config
-    from wallboard.event_record import Event
-    from wallboard.fold import AgentState, BoardState, Contact, QueueState
-    from wallboard.metrics import TimeRing
+    from wallboard.core.config import Config
+    from wallboard.core.event_record import Event
+    from wallboard.core.fold import AgentState, BoardState, Contact, QueueState
+    from wallboard.core.metrics import TimeRing
 
     ring = TimeRing(60_000)
     for ts in (1, 5, 9):

@@ -10,8 +10,8 @@ import msgspec
 import pytest
 
 from tests.replay_scenario import CONFIG, END, START, at, lines, records, reference, write
-from wallboard.replay import Replay
-from wallboard.snapshot import to_json
+from wallboard.core.snapshot import to_json
+from wallboard.replay.engine import Replay
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from tests.replay_scenario import CONFIG, END, START, at, lines, write
-from wallboard.cli import main
-from wallboard.replay import Replay
-from wallboard.replay_app import ReplayApp
-from wallboard.snapshot import build_snapshot, to_json
+from wallboard.app.replay import ReplayApp
+from wallboard.cli.main import main
+from wallboard.core.snapshot import build_snapshot, to_json
+from wallboard.replay.engine import Replay
 from widgets.timeline import timeline_cells
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import msgspec
 
 from tests.replay_scenario import CONFIG, END, START, at, records, reference, write
-from wallboard.metrics import TimeRing
-from wallboard.replay import MAX_INTERVAL_EVENTS, Replay
-from wallboard.snapshot import to_json
+from wallboard.core.metrics import TimeRing
+from wallboard.core.snapshot import to_json
+from wallboard.replay.engine import MAX_INTERVAL_EVENTS, Replay
 
 
 def ordered_lines() -> list[bytes]:

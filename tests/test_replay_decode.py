@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.replay_scenario import lines, records
-from wallboard.events import STRING_FIELDS, decode
-from wallboard.linedecode import decode_line, decode_lines, parse_line
+from wallboard.core.events import STRING_FIELDS, decode
+from wallboard.core.linedecode import decode_line, decode_lines, parse_line
 
 TYPES = ["contact.offered", "contact.answered", "contact.completed", "agent.state",
          "reserve.callout", "reserve.response", "alert.ack", "bogus"]  # fmt: skip
@@ -125,7 +125,7 @@ def test_edge_cases_decode_alike_alone_and_in_a_batch() -> None:
 def test_the_fast_path_takes_the_common_lines() -> None:
     """The simulator's lines never need the slow way (else the replay's first pass slows)."""
     good = [msgspec.json.encode(record) for record in records()]
-    with patch("wallboard.linedecode._slow", side_effect=AssertionError("slow path")):
+    with patch("wallboard.core.linedecode._slow", side_effect=AssertionError("slow path")):
         assert len(decode_lines(good)) == len(good) > 1000
         decode_line(GOOD)
 

@@ -11,12 +11,12 @@ from click.testing import CliRunner
 
 from feeds.files import read_ndjson
 from tests.replay_scenario import END, START, at, lines, write
-from wallboard.cli import main
-from wallboard.cli_report import sample_step_ms
-from wallboard.config import load_config
-from wallboard.fold import BoardState
-from wallboard.ingest import fold_until
-from wallboard.snapshot import build_snapshot
+from wallboard.cli.main import main
+from wallboard.cli.report import sample_step_ms
+from wallboard.core.config import load_config
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import fold_until
+from wallboard.core.snapshot import build_snapshot
 
 
 def test_report_numbers_match_the_snapshot_at_the_end(tmp_path: Path) -> None:

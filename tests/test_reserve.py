@@ -9,9 +9,9 @@ import redis
 
 from feeds.roster import merge_roster_hash
 from tests.scenario import at, config_from, event, fold
-from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, fold_until
-from wallboard.snapshot import build_snapshot
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import RawEntry, fold_until
+from wallboard.core.snapshot import build_snapshot
 
 BASE = "2026-11-11 10:00:00"
 ROSTER = """

@@ -10,11 +10,11 @@ import msgspec
 import pytest
 
 from feeds.simulator import Profile, Record, Simulator, load_profile
-from wallboard.config import load_config
-from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, fold_until
-from wallboard.snapshot import build_snapshot
-from wallboard.timeutil import parse_user_time
+from wallboard.core.config import load_config
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import RawEntry, fold_until
+from wallboard.core.snapshot import build_snapshot
+from wallboard.core.timeutil import parse_user_time
 
 TZ = ZoneInfo("Asia/Shanghai")
 HOUR = 3_600_000

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from feeds.simulator import ProfileError, Simulator, load_profile
 from feeds.simulator.writers import ControlLink, EntryIds, RedisSink, SimulatorError, run_live
-from wallboard.cli import main
-from wallboard.timeutil import parse_user_time
+from wallboard.cli.main import main
+from wallboard.core.timeutil import parse_user_time
 
 TZ = ZoneInfo("Asia/Shanghai")
 SPAN = ["--from", "2026-11-10 09:00", "--to", "2026-11-10 09:20"]

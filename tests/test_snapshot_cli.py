@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from feeds.files import write_ndjson
 from tests.scenario import at, event
-from wallboard.cli import main
+from wallboard.cli.main import main
 
 T0 = "2026-11-11 10:00:00"
 

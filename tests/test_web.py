@@ -25,7 +25,7 @@ from tests.remote_harness import (
     start_server,
     stop_process,
 )
-from wallboard.cli import main
+from wallboard.cli.main import main
 
 pytestmark = pytest.mark.redis
 TOKEN = "s3cret-token"

@@ -19,10 +19,10 @@ from aiohttp import web
 
 from feeds.webhook_diff import SnapshotDiff
 from feeds.webhooks import WebhookNotifier, redact_url
-from wallboard.config import Config, ConfigError, load_config
-from wallboard.config_webhooks import WebhookSection
-from wallboard.fold import BoardState
-from wallboard.snapshot import (
+from wallboard.core.config import Config, ConfigError, load_config
+from wallboard.core.config_webhooks import WebhookSection
+from wallboard.core.fold import BoardState
+from wallboard.core.snapshot import (
     AlertSnapshot,
     CalleeSnapshot,
     CalloutSnapshot,

@@ -1,6 +1,6 @@
 """wallboard: a sub-second terminal wallboard for contact-centre floors."""
 
-from wallboard import native
+from wallboard.core import native
 
 __version__ = "0.1.0"
 

@@ -1,1 +1,1 @@
-"""Textual widgets. Each renders a `wallboard.snapshot.Snapshot`; none touches a feed."""
+"""Textual widgets. Each renders a `wallboard.core.snapshot.Snapshot`; none touches a feed."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Final, NamedTuple
 
-from wallboard.config import AgentLoadSection
-from wallboard.sanitize import clean
-from wallboard.snapshot import AgentSnapshot
+from wallboard.core.config import AgentLoadSection
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import AgentSnapshot
 from widgets.fmt import coarse
 from widgets.rowlist import Cell, Column, Row
 

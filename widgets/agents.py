@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from wallboard.config import AgentLoadSection
-from wallboard.snapshot import AgentSnapshot, Snapshot
+from wallboard.core.config import AgentLoadSection
+from wallboard.core.snapshot import AgentSnapshot, Snapshot
 from widgets.agent_rows import COLUMNS, AgentFilter, agent_row, arrange
 from widgets.rowlist import RowList
 

@@ -9,8 +9,8 @@ from typing import Final, NamedTuple
 from textual.content import Content
 from textual.widgets import Static
 
-from wallboard.sanitize import clean
-from wallboard.snapshot import AlertSnapshot, CalloutRecommendation, CalloutSnapshot, Snapshot
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import AlertSnapshot, CalloutRecommendation, CalloutSnapshot, Snapshot
 from widgets.rowlist import Column, Row, RowList
 from widgets.styles import line
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from wallboard.snapshot import Snapshot
+from wallboard.core.snapshot import Snapshot
 from widgets.fmt import pct
 from widgets.styles import line
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from wallboard.config import DisplaySection
-from wallboard.snapshot import QueueSnapshot
+from wallboard.core.config import DisplaySection
+from wallboard.core.snapshot import QueueSnapshot
 
 Level = Literal["ok", "warn", "crit", "none"]
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from textual.content import Content
 from textual.widgets import Static
 
-from wallboard.feedstatus import FeedStatus
-from wallboard.sanitize import clean
-from wallboard.snapshot import Snapshot
+from wallboard.core.feedstatus import FeedStatus
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import Snapshot
 from widgets.styles import line
 
 

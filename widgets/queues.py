@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from wallboard.config import DisplaySection
-from wallboard.sanitize import clean
-from wallboard.snapshot import QueueSnapshot
+from wallboard.core.config import DisplaySection
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import QueueSnapshot
 from widgets.fmt import LABELS, QueueLevels, duration, pct
 from widgets.rowlist import Column, Row, RowList
 

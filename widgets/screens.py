@@ -11,10 +11,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
-from wallboard.config import Config
-from wallboard.drilldown import WaitingContact
-from wallboard.sanitize import clean
-from wallboard.snapshot import Snapshot
+from wallboard.core.config import Config
+from wallboard.core.drilldown import WaitingContact
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import Snapshot
 from widgets.agent_rows import AgentFilter
 from widgets.agents import AgentPanel
 from widgets.fmt import LABELS, QueueLevels, duration, pct

@@ -23,10 +23,10 @@ from textual.renderables.digits import DIGITS, DIGITS3X3
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from wallboard.config import DisplaySection
-from wallboard.headline import Headline
-from wallboard.sanitize import clean
-from wallboard.snapshot import QueueSnapshot
+from wallboard.core.config import DisplaySection
+from wallboard.core.headline import Headline
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import QueueSnapshot
 from widgets.fmt import LABELS, Level, QueueLevels, duration, longest_level, pct, rank
 
 TILE_WIDTH: Final = 25  # the narrowest tile; wider screens share the spare columns
@@ -121,7 +121,7 @@ class QueueTiles(ScrollView):
         self._lay_out()
 
     def show_headline(self, lane: Headline) -> bool:
-        """The fast lane (wallboard.headline): newer waiting counts and longest waits over the
+        """The fast lane (wallboard.core.headline): newer waiting counts and longest waits over the
         last snapshot's tiles, between full snapshots (the next `show` replaces them). Only the
         lines that read differently repaint; True if any tile changed. The tiles keep their
         places: on the big screen (worst first) the full snapshot decides the order, else a

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual_plotext import PlotextPlot
 
-from wallboard.app_history import TrendHistory
+from wallboard.app.history import TrendHistory
 
 
 class TrendCharts(Vertical):

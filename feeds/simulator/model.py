@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 
 from feeds.simulator.floor import DAY, AgentSpec, build_roster, weighted
 from feeds.simulator.profile import Profile
-from wallboard.config import parse_shift
-from wallboard.timeutil import local_ms
+from wallboard.core.config import parse_shift
+from wallboard.core.timeutil import local_ms
 
 Record = dict[str, str]
 

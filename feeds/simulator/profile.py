@@ -2,7 +2,7 @@
 
 The defaults here are the `normal` profile; feeds/profiles/normal.toml spells them all out as
 documentation, and a profile file only needs the keys it changes. Unknown keys are an error that
-names the key and the file, like wallboard/config.py.
+names the key and the file, like wallboard/core/config.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Final, Literal
 
 import msgspec
 
-from wallboard.config import explain_validation, parse_shift
+from wallboard.core.config import explain_validation, parse_shift
 
 PROFILE_DIR: Final = Path(__file__).resolve().parent.parent / "profiles"
 

@@ -20,7 +20,7 @@ import msgspec
 import redis
 
 from feeds.simulator.model import Record, Simulator
-from wallboard.timeutil import parse_stream_id
+from wallboard.core.timeutil import parse_stream_id
 
 PIPELINE_BATCH = 2_000
 CHUNK_MS = 60_000  # fast mode: simulate a minute at a time

@@ -3,7 +3,7 @@
 One timer at `display.refresh_hz` advances the fold to the injected clock, builds one snapshot
 and assigns it inside `batch_update()`; widgets update in place and only what changed. A
 headline lane at `display.headline_hz` redraws just the tiles' waiting counts and longest
-waits in between (wallboard.headline, docs/board.md). Charts redraw at most
+waits in between (wallboard.core.headline, docs/board.md). Charts redraw at most
 `display.chart_hz`. The app never reads the wall clock itself (tests freeze it).
 """
 
@@ -27,15 +27,15 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input
 from textual.worker import Worker
 
-from wallboard.app_history import TrendHistory
-from wallboard.app_source import BoardSource, Clock, ControlSink, SnapshotSource
-from wallboard.config import Config
-from wallboard.drilldown import waiting_contacts
-from wallboard.feedstatus import FeedStatus
-from wallboard.fold import BoardState
-from wallboard.headline import Headline, headline
-from wallboard.sanitize import clean
-from wallboard.snapshot import Snapshot, build_snapshot
+from wallboard.app.history import TrendHistory
+from wallboard.app.sources import BoardSource, Clock, ControlSink, SnapshotSource
+from wallboard.core.config import Config
+from wallboard.core.drilldown import waiting_contacts
+from wallboard.core.feedstatus import FeedStatus
+from wallboard.core.fold import BoardState
+from wallboard.core.headline import Headline, headline
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import Snapshot, build_snapshot
 from widgets.agent_rows import SORT_NAMES, AgentFilter
 from widgets.agents import AgentPanel
 from widgets.alerts import (
@@ -133,7 +133,7 @@ class WallboardApp(App[None]):
         # Called with every snapshot of a live, caught-up feed (webhooks): never during a
         # backfill, a replay or a reconnect, when alerts of the past would look new.
         self.live_snapshot_observers: list[Callable[[Snapshot], None]] = []
-        # A short text while an outbound webhook is failing (wallboard.board_live), else None.
+        # A short text while an outbound webhook is failing (wallboard.app.live), else None.
         self.webhook_status: Callable[[], str | None] | None = None
         self.queue_table = QueueTable(display, id="queue-table")
         self.queue_table.show_cursor = not kiosk

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Final, NamedTuple
 
-from wallboard.snapshot import Snapshot
+from wallboard.core.rollup import overall_service_level
+from wallboard.core.snapshot import Snapshot
 
 TWO_HOURS_MS: Final = 2 * 3_600_000
 
@@ -18,16 +19,6 @@ class Sample(NamedTuple):
     at_ms: int
     waiting: int
     service_level: float | None  # all queues' window SL, weighted by each window's offered
-
-
-def overall_service_level(snap: Snapshot) -> float | None:
-    weighted = total = 0.0
-    for q in snap.queues:
-        sl = q.window.service_level
-        if sl is not None and q.window.offered:
-            weighted += sl * q.window.offered
-            total += q.window.offered
-    return weighted / total if total else None
 
 
 class TrendHistory:

@@ -20,8 +20,8 @@ import redis.asyncio as aioredis
 
 from feeds.control import RedisControlSink
 from feeds.webhooks import WebhookNotifier, WebhookStatus
-from wallboard.app import WallboardApp
-from wallboard.config import Config
+from wallboard.app.board import WallboardApp
+from wallboard.core.config import Config
 
 DRAIN_S = 2.0  # on exit, wait this long for notifications still being sent (a clear, say)
 

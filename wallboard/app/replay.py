@@ -14,14 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
-from wallboard.app import WallboardApp
-from wallboard.config import Config
-from wallboard.feedstatus import FeedStatus
-from wallboard.fold import BoardState
-from wallboard.replay import Replay
-from wallboard.replay_player import Player
-from wallboard.sanitize import clean
-from wallboard.timeutil import parse_user_time
+from wallboard.app.board import WallboardApp
+from wallboard.core.config import Config
+from wallboard.core.feedstatus import FeedStatus
+from wallboard.core.fold import BoardState
+from wallboard.core.sanitize import clean
+from wallboard.core.timeutil import parse_user_time
+from wallboard.replay.engine import Replay
+from wallboard.replay.player import Player
 from widgets.replay_banner import ReplayBanner
 from widgets.timeline import Timeline
 

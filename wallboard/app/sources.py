@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
-from wallboard.config import Config
-from wallboard.drilldown import WaitingContact
-from wallboard.feedstatus import FeedStatus
-from wallboard.fold import BoardState
-from wallboard.ingest import RawEntry, ingest
-from wallboard.snapshot import Snapshot
+from wallboard.core.config import Config
+from wallboard.core.drilldown import WaitingContact
+from wallboard.core.feedstatus import FeedStatus
+from wallboard.core.fold import BoardState
+from wallboard.core.ingest import RawEntry, ingest
+from wallboard.core.snapshot import Snapshot
 
 Clock = Callable[[], int]
 

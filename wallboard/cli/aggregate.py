@@ -8,8 +8,8 @@ import logging
 
 import click
 
-from wallboard.cli_common import cancel_on_signals
-from wallboard.config import ConfigError, load_config
+from wallboard.cli.common import cancel_on_signals
+from wallboard.core.config import ConfigError, load_config
 
 
 @click.command()

@@ -10,7 +10,7 @@ from types import FrameType
 
 import click
 
-from wallboard.cli_common import load_config_or_fail
+from wallboard.cli.common import load_config_or_fail
 
 DEFAULT_QUEUE_LOG = "/var/log/asterisk/queue_log"
 BATCH = 500  # events per atomic script call: keeps each call short for other clients

@@ -12,9 +12,9 @@ import sys
 
 import click
 
-from wallboard.cli_common import load_config_or_fail, now_ms
-from wallboard.config import Config
-from wallboard.events import Event, decode
+from wallboard.cli.common import load_config_or_fail, now_ms
+from wallboard.core.config import Config
+from wallboard.core.events import Event, decode
 
 _REDIS_HELP = "Redis with the control stream (env WALLBOARD_REDIS_URL)."
 _CONFIG_HELP = "TOML config (env WALLBOARD_CONFIG): board.control_stream names the stream."

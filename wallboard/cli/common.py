@@ -10,8 +10,8 @@ import time
 
 import click
 
-from wallboard.config import Config, ConfigError, load_config
-from wallboard.timeutil import parse_user_time
+from wallboard.core.config import Config, ConfigError, load_config
+from wallboard.core.timeutil import parse_user_time
 
 
 def load_config_or_fail(path: str | None) -> Config:

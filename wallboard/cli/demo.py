@@ -18,8 +18,8 @@ from types import FrameType
 
 import click
 
-from wallboard.cli_common import user_time_or_fail
-from wallboard.config import ConfigError, load_config
+from wallboard.cli.common import user_time_or_fail
+from wallboard.core.config import ConfigError, load_config
 
 
 @click.command()
@@ -50,8 +50,8 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
     from feeds.redis_window import RedisUnavailable, connect
     from feeds.simulator import ProfileError, Simulator, load_profile
     from feeds.simulator.writers import ControlLink, EntryIds, RedisSink, run_live, stream_top
-    from wallboard.app import WallboardApp
-    from wallboard.board_live import control_sink, login_name, run_board, webhook_notifier
+    from wallboard.app.board import WallboardApp
+    from wallboard.app.live import control_sink, login_name, run_board, webhook_notifier
 
     try:
         if config_path is None:

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from wallboard.cli_common import load_config_or_fail
-from wallboard.cli_replay import parse_window
+from wallboard.cli.common import load_config_or_fail
+from wallboard.cli.replay import parse_window
 
 
 @click.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from wallboard.config import ConfigError, load_config
+from wallboard.core.config import ConfigError, load_config
 
 
 @click.command()

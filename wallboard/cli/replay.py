@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 import click
 
-from wallboard.cli_common import load_config_or_fail, now_ms, user_time_or_fail
-from wallboard.config import Config
-from wallboard.replay import Replay
-from wallboard.replay_player import SPEEDS
-from wallboard.timeutil import format_local
+from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail
+from wallboard.core.config import Config
+from wallboard.core.timeutil import format_local
+from wallboard.replay.engine import Replay
+from wallboard.replay.player import SPEEDS
 
 # A checkpoint at least every this much reading, decoding and folding: a seek redoes no more
 # than that (plus restoring a checkpoint, about 0.1 s, and the snapshot): under 1 s with room
@@ -144,7 +144,7 @@ def replay(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...],
                f"{len(engine.markers)} alert/callout markers; replaying "
                f"{format_local(start, config.tz)} to {format_local(end, config.tz)}",
                err=True)  # fmt: skip
-    from wallboard.replay_app import ReplayApp
+    from wallboard.app.replay import ReplayApp
 
     ReplayApp(engine, config, speed=speed,
               description=describe(config, redis_url, streams, file_path)).run()

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import click
 
-from wallboard.cli_common import load_config_or_fail
-from wallboard.cli_replay import (
+from wallboard.cli.common import load_config_or_fail
+from wallboard.cli.replay import (
     check_source,
     describe,
     load_window,
     parse_window,
     window_options,
 )
-from wallboard.config import Config
-from wallboard.replay import Replay
+from wallboard.core.config import Config
+from wallboard.replay.engine import Replay
 
 MINUTE_MS = 60_000
 MAX_SAMPLES = 300
@@ -29,8 +29,8 @@ def sample_step_ms(start_ms: int, end_ms: int) -> int:
 
 
 def build_report(engine: Replay, config: Config, source: str) -> str:
-    from wallboard.report_html import render_report, sample_of
-    from wallboard.snapshot import build_snapshot
+    from wallboard.core.snapshot import build_snapshot
+    from wallboard.report.html import render_report, sample_of
 
     high = config.agent_load.daily_high
     samples = []

@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from wallboard.cli_common import cancel_on_signals, load_config_or_fail
-from wallboard.config import Config
+from wallboard.cli.common import cancel_on_signals, load_config_or_fail
+from wallboard.core.config import Config
 
 PAGES = click.Choice(["overview", "queues", "agents", "trends", "alerts"])
 
@@ -28,8 +28,8 @@ def run_snapshot_board(redis_url: str, snapshot_key: str, config: Config, *, kio
                        role: str = "supervisor", user: str | None = None,
                        control: Any = None) -> None:  # fmt: skip
     """The board app over the snapshot stream (or, with `fold_streams`, the raw events)."""
-    from wallboard.app import WallboardApp
-    from wallboard.app_source import BoardSource, wall_clock
+    from wallboard.app.board import WallboardApp
+    from wallboard.app.sources import BoardSource, wall_clock
 
     source: BoardSource
     if fold_streams:

@@ -10,9 +10,9 @@ import time
 
 import click
 
-from wallboard.cli_common import load_config_or_fail, now_ms, user_time_or_fail
-from wallboard.config import DEFAULT_STREAM
-from wallboard.timeutil import format_local
+from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail
+from wallboard.core.config import DEFAULT_STREAM
+from wallboard.core.timeutil import format_local
 
 DEFAULT_CONTROL = "wallboard:control"
 

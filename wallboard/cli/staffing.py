@@ -8,7 +8,7 @@ import sys
 import click
 import msgspec
 
-from wallboard.erlang import Staffing, asa_s, erlang_c, required_agents, service_level
+from wallboard.core.erlang import Staffing, asa_s, erlang_c, required_agents, service_level
 
 _POSITIVE = click.FloatRange(min=0, min_open=True)
 _FRACTION = click.FloatRange(min=0, max=1, min_open=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wallboard.alerts import AlertRecord
+from wallboard.core.alerts import AlertRecord
 
 _WHAT = {
     "contact_over_threshold": "{v:.0f} waiting past the answer threshold",
@@ -19,7 +19,7 @@ _WHAT = {
 }
 
 
-# Rules that count only up to one past their critical level (wallboard.alerts._over_threshold).
+# Rules that count only up to one past their critical level (wallboard.core.alerts._over_threshold).
 _COUNTED_TO_CRITICAL = frozenset({"contact_over_threshold", "ticket_over_threshold"})
 
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 
 from mypy_extensions import mypyc_attr
 
-from wallboard.config import Config
-from wallboard.config_alerts import AlertRuleSection
+from wallboard.core.config import Config
+from wallboard.core.config_alerts import AlertRuleSection
 
 if TYPE_CHECKING:
-    from wallboard.fold import AgentState, BoardState, QueueState
+    from wallboard.core.fold import AgentState, BoardState, QueueState
 
 WARN: Final = "warn"
 CRITICAL: Final = "critical"
@@ -284,7 +284,7 @@ class AlertEngine:
                         projections: bool = True) -> None:  # fmt: skip
         """The agent rules; projections (slow-moving, and the costly part) only when asked:
         the fold asks every few minutes for every agent, each second only for touched ones."""
-        from wallboard.projection import (  # projection imports fold, fold imports us
+        from wallboard.core.projection import (  # projection imports fold, fold imports us
             agent_shift,
             projected_today,
         )

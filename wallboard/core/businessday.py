@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from wallboard.timeutil import local_ms, to_local
+from wallboard.core.timeutil import local_ms, to_local
 
 
 class BusinessDay(msgspec.Struct, frozen=True):

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from wallboard.config_alerts import AlertsSection, ReserveSection, StaffingSection
-from wallboard.config_webhooks import WebhookSection, check_webhooks
+from wallboard.core.config_alerts import AlertsSection, ReserveSection, StaffingSection
+from wallboard.core.config_webhooks import WebhookSection, check_webhooks
 
 Formula = Literal["exclude_short_abandons", "answered", "offered", "abandons_within_positive"]
 QueueKind = Literal["realtime", "ticket"]
@@ -296,7 +296,7 @@ def _check_feed(feed: FeedSection) -> list[tuple[str, str]]:
 
 def _check_alerts(config: Config) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    from wallboard.alerts import rule_defaults  # alerts imports this module
+    from wallboard.core.alerts import rule_defaults  # alerts imports this module
 
     defaults = rule_defaults(config)
     for name in AlertsSection.__struct_fields__:

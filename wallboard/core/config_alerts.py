@@ -1,6 +1,6 @@
 """Config sections for alert rules, Erlang C staffing and the reserve pool (docs/alerts.md).
 
-Each rule's levels default per rule (`wallboard.alerts.RULES`); a `[alerts.<rule>]` table
+Each rule's levels default per rule (`wallboard.core.alerts.RULES`); a `[alerts.<rule>]` table
 overrides only the keys it names.
 """
 

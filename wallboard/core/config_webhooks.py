@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from wallboard.config_alerts import AlertRuleSection, AlertsSection
+from wallboard.core.config_alerts import AlertRuleSection, AlertsSection
 
 Severity = Literal["warn", "critical"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from wallboard.fold import BoardState
+from wallboard.core.fold import BoardState
 
 
 class WaitingContact(NamedTuple):

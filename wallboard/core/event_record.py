@@ -1,9 +1,9 @@
 """The decoded event: a compiled record the fold reads a dozen fields of per event.
 
-A separate module so that it compiles with the fold (`wallboard.native`): compiled code reads
+A separate module so that it compiles with the fold (`wallboard.core.native`): compiled code reads
 a field of a compiled class from its slot, where a field of any other object (a msgspec
 Struct, as before) costs a generic attribute lookup - a sixth of the fold's time, measured.
-`wallboard.events.decode` and `wallboard.linedecode` build it; nothing changes it after.
+`wallboard.core.events.decode` and `wallboard.core.linedecode` build it; nothing changes it after.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Final
 
 from mypy_extensions import mypyc_attr
 
-# The constructor's parameters, in order (`wallboard.linedecode` passes them positionally).
+# The constructor's parameters, in order (`wallboard.core.linedecode` passes them positionally).
 FIELDS: Final = (
     "type", "ts", "key", "contact", "queue", "channel", "shop", "agent", "via", "outcome",
     "value", "rating", "to_queue", "state", "reason", "name", "team", "level", "shops",

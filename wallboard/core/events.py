@@ -14,8 +14,8 @@ from typing import Final
 
 import msgspec
 
-from wallboard.event_record import Event as Event  # noqa: PLC0414  (re-exported: the contract's type)
-from wallboard.timeutil import parse_event_time, parse_stream_id
+from wallboard.core.event_record import Event as Event  # noqa: PLC0414  (re-exported: the contract's type)
+from wallboard.core.timeutil import parse_event_time, parse_stream_id
 
 SCHEMA_VERSION: Final = "1"
 MAX_FIELD_LEN: Final = 256

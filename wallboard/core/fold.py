@@ -13,14 +13,14 @@ from typing import Final
 
 from mypy_extensions import mypyc_attr
 
-from wallboard import events as ev
-from wallboard.alerts import AlertEngine
-from wallboard.businessday import BusinessCalendar, BusinessDay
-from wallboard.config import Config, QueueRules
-from wallboard.events import Event, Rejection
-from wallboard.metrics import PeriodCounts, QueueLedger, TimeRing
-from wallboard.ordering import EntryGate, KeyMemory
-from wallboard.reserve import CalloutBook
+from wallboard.core import events as ev
+from wallboard.core.alerts import AlertEngine
+from wallboard.core.businessday import BusinessCalendar, BusinessDay
+from wallboard.core.config import Config, QueueRules
+from wallboard.core.events import Event, Rejection
+from wallboard.core.metrics import PeriodCounts, QueueLedger, TimeRing
+from wallboard.core.ordering import EntryGate, KeyMemory
+from wallboard.core.reserve import CalloutBook
 
 HOUR_MS: Final = 3_600_000
 RECENT_REJECTIONS: Final = 20
@@ -187,7 +187,7 @@ def _agent_from(agent: str, name: str | None, team: str | None, level: str | Non
 # __init__ of a serializable class called from Python only when it allows subclasses there.
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class BoardState:
-    """Fold events into board state; `wallboard.snapshot.build_snapshot` reads it."""
+    """Fold events into board state; `wallboard.core.snapshot.build_snapshot` reads it."""
 
     def __init__(self, config: Config) -> None:
         self.config = config

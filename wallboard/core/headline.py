@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from wallboard.fold import BoardState
+from wallboard.core.fold import BoardState
 
 
 class QueueHeadline(msgspec.Struct, frozen=True, array_like=True):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from wallboard.events import Event, decode
-from wallboard.fold import BoardState
+from wallboard.core.events import Event, decode
+from wallboard.core.fold import BoardState
 
 
 class RawEntry(NamedTuple):

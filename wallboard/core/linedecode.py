@@ -21,10 +21,10 @@ from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
-from wallboard import events as ev
-from wallboard.event_record import FIELDS, Event
-from wallboard.events import Rejection, decode
-from wallboard.timeutil import parse_event_time, parse_stream_id
+from wallboard.core import events as ev
+from wallboard.core.event_record import FIELDS, Event
+from wallboard.core.events import Rejection, decode
+from wallboard.core.timeutil import parse_event_time, parse_stream_id
 
 Decoded = tuple[Event | Rejection, str | None]
 

@@ -16,7 +16,7 @@ from typing import ClassVar, Final
 
 from mypy_extensions import mypyc_attr
 
-from wallboard.config import Formula
+from wallboard.core.config import Formula
 
 # A constant, not `PeriodCounts.__slots__`: a compiled (mypyc) class has no __slots__ to read.
 PERIOD_FIELDS: Final = (

@@ -20,11 +20,13 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-PACKAGE_DIR = Path(__file__).parent
+# The wallboard package (this module is wallboard/core/native.py): the manifest and the
+# compiled library sit at its top, the sources in its subpackages.
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MANIFEST = PACKAGE_DIR / "_native_manifest.json"
 # Keep in step with COMPILED in setup.py.
-MODULES = ("wallboard.metrics", "wallboard.alerts", "wallboard.fold", "wallboard.linedecode",
-           "wallboard.replay", "wallboard.event_record")
+MODULES = ("wallboard.core.metrics", "wallboard.core.alerts", "wallboard.core.fold",
+           "wallboard.core.linedecode", "wallboard.replay.engine", "wallboard.core.event_record")
 
 
 class _SourcesFirst(importlib.abc.MetaPathFinder):
@@ -42,7 +44,8 @@ class _SourcesFirst(importlib.abc.MetaPathFinder):
 
 
 def _source(module: str) -> Path:
-    return PACKAGE_DIR / (module.rsplit(".", 1)[1] + ".py")
+    """wallboard.core.fold -> <package>/core/fold.py"""
+    return PACKAGE_DIR.joinpath(*module.split(".")[1:]).with_suffix(".py")
 
 
 def why_not_compiled() -> str | None:
@@ -57,7 +60,8 @@ def why_not_compiled() -> str | None:
         source = _source(module)
         digest = digests.get(str(source.relative_to(PACKAGE_DIR.parent)))
         if digest != hashlib.sha256(source.read_bytes()).hexdigest():
-            return f"{source.name} changed since the build (reinstall to compile it)"
+            name = source.relative_to(PACKAGE_DIR).as_posix()
+            return f"{name} changed since the build (reinstall to compile it)"
     return None
 
 
@@ -69,13 +73,13 @@ def choose() -> None:
 
 def compiled() -> bool:
     """True when the fold running in this process is the compiled one."""
-    fold = sys.modules.get("wallboard.fold")
+    fold = sys.modules.get("wallboard.core.fold")
     return fold is not None and not (fold.__file__ or "").endswith(".py")
 
 
 def describe() -> str:
     """What runs the fold here, for benchmark reports and the test header."""
-    import wallboard.fold  # noqa: F401  (the question is how it loads)
+    import wallboard.core.fold  # noqa: F401  (the question is how it loads)
 
     if compiled():
         return "compiled (mypyc)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from wallboard.timeutil import parse_stream_id
+from wallboard.core.timeutil import parse_stream_id
 
 
 class KeyMemory:

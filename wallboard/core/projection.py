@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from wallboard.businessday import Shift
+from wallboard.core.businessday import Shift
 
 if TYPE_CHECKING:
-    from wallboard.fold import AgentState, BoardState
+    from wallboard.core.fold import AgentState, BoardState
 
 HOUR_MS = 3_600_000
 

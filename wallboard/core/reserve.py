@@ -11,11 +11,11 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
-from wallboard.config import Config
-from wallboard.config_alerts import RosterEntry
+from wallboard.core.config import Config
+from wallboard.core.config_alerts import RosterEntry
 
 if TYPE_CHECKING:
-    from wallboard.fold import AgentState
+    from wallboard.core.fold import AgentState
 
 CALLED = "called"
 ACCEPTED = "accepted"

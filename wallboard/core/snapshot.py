@@ -9,15 +9,15 @@ from typing import Any, Final
 
 import msgspec
 
-from wallboard.alert_text import describe
-from wallboard.alerts import AlertRecord
-from wallboard.erlang import required_agents, rule_of_thumb_agents
-from wallboard.events import AGENT_STATES
-from wallboard.fold import AgentState, BoardState, QueueState
-from wallboard.metrics import PeriodCounts
-from wallboard.projection import agent_shift, projected_today
-from wallboard.reserve import Callout, agents_short, floor_short
-from wallboard.timeutil import format_local
+from wallboard.core.alert_text import describe
+from wallboard.core.alerts import AlertRecord
+from wallboard.core.erlang import required_agents, rule_of_thumb_agents
+from wallboard.core.events import AGENT_STATES
+from wallboard.core.fold import AgentState, BoardState, QueueState
+from wallboard.core.metrics import PeriodCounts
+from wallboard.core.projection import agent_shift, projected_today
+from wallboard.core.reserve import Callout, agents_short, floor_short
+from wallboard.core.timeutil import format_local
 
 SNAPSHOT_VERSION: Final = 1
 _WORKING: Final = frozenset({"available", "busy", "wrap_up"})

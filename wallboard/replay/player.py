@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from wallboard.replay import Marker, Replay
+from wallboard.replay.engine import Marker, Replay
 
 SPEEDS: Final = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from wallboard.app_history import overall_service_level
-from wallboard.sanitize import clean
-from wallboard.snapshot import AlertSnapshot, CalloutSnapshot, Snapshot
+from wallboard.core.rollup import overall_service_level
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import AlertSnapshot, CalloutSnapshot, Snapshot
 
 WIDTH: Final = 960
 HEIGHT: Final = 190

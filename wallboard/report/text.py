@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wallboard.sanitize import clean
-from wallboard.snapshot import Snapshot
+from wallboard.core.sanitize import clean
+from wallboard.core.snapshot import Snapshot
 
 
 def _pct(value: float | None) -> str:

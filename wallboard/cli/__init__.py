@@ -1,0 +1,1 @@
+"""The `wallboard` command line: one module per command; `main` is the click group."""

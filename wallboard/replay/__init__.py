@@ -1,0 +1,1 @@
+"""Replay: the engine (a fold with checkpoints, seekable) and the player (the virtual clock)."""
