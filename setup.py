@@ -21,7 +21,7 @@ ROOT = Path(__file__).parent
 # Keep in step with wallboard/core/native.py, which reads the manifest this writes.
 COMPILED = ["wallboard/core/metrics.py", "wallboard/core/alerts.py", "wallboard/core/fold.py",
             "wallboard/core/linedecode.py", "wallboard/replay/engine.py",
-            "wallboard/core/event_record.py"]
+            "wallboard/core/event_record.py", "wallboard/core/state.py"]
 MANIFEST = ROOT / "wallboard" / "_native_manifest.json"
 
 

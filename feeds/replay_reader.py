@@ -29,7 +29,7 @@ import redis
 from feeds.redis_window import RedisUnavailable, xrange_pages
 from wallboard.core.businessday import BusinessCalendar
 from wallboard.core.config import Config
-from wallboard.core.fold import HOUR_MS
+from wallboard.core.state import HOUR_MS
 from wallboard.core.timeutil import parse_event_time
 
 # Entry IDs can precede event time by producer clock skew; read this much earlier (`wallboard

@@ -78,8 +78,9 @@ def test_pickling_keeps_every_attribute_of_the_records_with_their_own_reduce() -
     which are left out on purpose."""
     from wallboard.core.config import Config
     from wallboard.core.event_record import Event
-    from wallboard.core.fold import AgentState, BoardState, Contact, QueueState
+    from wallboard.core.fold import BoardState
     from wallboard.core.metrics import TimeRing
+    from wallboard.core.state import AgentState, Contact, QueueState
 
     ring = TimeRing(60_000)
     for ts in (1, 5, 9):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Final, NamedTuple
 
-from wallboard.core.config import AgentLoadSection
+from wallboard.core.config_alerts import AgentLoadSection
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import AgentSnapshot
 from widgets.fmt import coarse

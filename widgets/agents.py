@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from wallboard.core.config import AgentLoadSection
+from wallboard.core.config_alerts import AgentLoadSection
 from wallboard.core.snapshot import AgentSnapshot, Snapshot
 from widgets.agent_rows import COLUMNS, AgentFilter, agent_row, arrange
 from widgets.rowlist import RowList

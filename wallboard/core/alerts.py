@@ -11,56 +11,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import Final, NamedTuple
 
 from mypy_extensions import mypyc_attr
 
+from wallboard.core.businessday import BusinessCalendar, BusinessDay
 from wallboard.core.config import Config
-from wallboard.core.config_alerts import AlertRuleSection
-
-if TYPE_CHECKING:
-    from wallboard.core.fold import AgentState, BoardState, QueueState
+from wallboard.core.config_alerts import AlertRuleSection, rule_defaults
+from wallboard.core.projection import agent_shift, projected_today
+from wallboard.core.state import AgentState, QueueState
 
 WARN: Final = "warn"
 CRITICAL: Final = "critical"
 
-
-class RuleDefaults(NamedTuple):
-    subject_kind: str  # queue | agent | board
-    warn: float
-    critical: float
-    clear: float
-    raise_after_s: float = 0.0
-    clear_after_s: float = 30.0
-    min_contacts: int = 0
-
-
-def rule_defaults(config: Config) -> dict[str, RuleDefaults]:
-    """Every rule's default levels: `value > level` raises, `value <= clear` clears."""
-    load = config.agent_load
-    high = float(load.daily_high)
-    messages = float(load.hourly_messages_max)
-    return {
-        # contacts waiting longer than the queue's SL threshold (realtime queues)
-        "contact_over_threshold": RuleDefaults("queue", 0, 4, 0, raise_after_s=15,
-                                               clear_after_s=30),
-        # tickets waiting past the ticket queue's threshold (30 minutes by default)
-        "ticket_over_threshold": RuleDefaults("queue", 0, 9, 0, clear_after_s=30),
-        # window service level below target: the value is the gap (target - SL)
-        "sl_window": RuleDefaults("queue", 0.0, 0.10, -0.02, clear_after_s=60, min_contacts=10),
-        "longest_wait": RuleDefaults("queue", 60, 120, 45),  # seconds, realtime queues
-        "queue_depth": RuleDefaults("queue", 20, 50, 15),  # contacts waiting
-        "abandon_rate": RuleDefaults("queue", 0.05, 0.10, 0.04, clear_after_s=60,
-                                     min_contacts=10),
-        "agent_over_daily_high": RuleDefaults("agent", high, round(high * 1.25), high),
-        "agent_projected_over": RuleDefaults("agent", high, round(high * 1.25), high - 5,
-                                             raise_after_s=300, clear_after_s=300),
-        "agent_messages": RuleDefaults("agent", messages, round(messages * 1.25),
-                                       round(messages * 0.95)),
-        "agent_shops": RuleDefaults("agent", load.shops_max, load.shops_max + 2, load.shops_max,
-                                    clear_after_s=0),
-        "feed_stale": RuleDefaults("board", 0, 30, 0, clear_after_s=5),  # seconds stale
-    }
+# What agents' projections are made on: the calendar, the business day, the fold's time.
+Projections = tuple[BusinessCalendar, BusinessDay | None, int]
 
 
 class Rule(NamedTuple):
@@ -77,7 +42,7 @@ class Rule(NamedTuple):
 def resolve_rules(config: Config) -> dict[str, Rule]:
     """The enabled rules, config overriding the defaults key by key."""
     rules: dict[str, Rule] = {}
-    for name, base in rule_defaults(config).items():
+    for name, base in rule_defaults(config.agent_load).items():
         section: AlertRuleSection = getattr(config.alerts, name)
         if not section.enabled:
             continue
@@ -140,6 +105,8 @@ class _Track:
 class AlertEngine:
     def __init__(self, config: Config) -> None:
         self.rules = resolve_rules(config)
+        self._formula: str = config.service_level.formula
+        self._daily_high = config.agent_load.daily_high
         self.day: str = ""
         # rule -> subject -> hysteresis state; only subjects above a level or with an alert
         self.tracks: dict[str, dict[str | None, _Track]] = {name: {} for name in self.rules}
@@ -267,9 +234,8 @@ class AlertEngine:
         """Some queue rule has an alert or a pending raise on this subject."""
         return any(subject_id in tracks for _, _, tracks in self._queue_values)
 
-    def evaluate_queues(self, state: BoardState, queues: Iterable[QueueState],
-                        now: int) -> None:  # fmt: skip
-        formula = state.config.service_level.formula
+    def evaluate_queues(self, queues: Iterable[QueueState], now: int) -> None:
+        formula = self._formula
         observe = self.observe
         for queue in queues:
             ticket = queue.rules.kind == "ticket"
@@ -280,16 +246,12 @@ class AlertEngine:
                 if (value is not None and value > rule.warn) or name in rule_tracks:
                     observe(rule, name, value, now)
 
-    def evaluate_agents(self, state: BoardState, agents: Iterable[AgentState], now: int,
-                        projections: bool = True) -> None:  # fmt: skip
-        """The agent rules; projections (slow-moving, and the costly part) only when asked:
-        the fold asks every few minutes for every agent, each second only for touched ones."""
-        from wallboard.core.projection import (  # projection imports fold, fold imports us
-            agent_shift,
-            projected_today,
-        )
-
-        high = state.config.agent_load.daily_high
+    def evaluate_agents(self, agents: Iterable[AgentState], now: int,
+                        projections: Projections | None = None) -> None:  # fmt: skip
+        """The agent rules; projections (slow-moving, and the costly part) only when given
+        the calendar, business day and fold time they are made on: the fold gives them every
+        few minutes for every agent, and judges the touched ones each second without."""
+        high = self._daily_high
         observe = self.observe
         # One tight loop per rule: hundreds of agents are touched every second at peak, and
         # most are under every level with nothing pending (skipped without a call).
@@ -312,13 +274,14 @@ class AlertEngine:
                     shops = len(agent.shops) if logged_in else 0
                     if shops > warn or agent.agent in tracks:
                         observe(rule, agent.agent, shops, now)
-            elif projections:  # agent_projected_over
+            elif projections is not None:  # agent_projected_over
+                calendar, day, as_of = projections
                 for agent in agents:
                     logged_in = agent.state is not None and agent.state != "logged_out"
                     value = 0.0  # not working, or already over: the other rule speaks
                     if logged_in and agent.handled_today <= high:
-                        shift = agent_shift(state, agent)
-                        value = projected_today(state, agent, shift, agent.answers.count(now))
+                        shift = agent_shift(calendar, day, agent)
+                        value = projected_today(as_of, agent, shift, agent.answers.count(now))
                     if value > warn or agent.agent in tracks:
                         observe(rule, agent.agent, value, now)
 

@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from wallboard.core.config_alerts import AlertsSection, ReserveSection, StaffingSection
+from wallboard.core.config_alerts import (
+    AgentLoadSection,
+    AlertsSection,
+    ReserveSection,
+    StaffingSection,
+    rule_defaults,
+)
 from wallboard.core.config_webhooks import WebhookSection, check_webhooks
 
 Formula = Literal["exclude_short_abandons", "answered", "offered", "abandons_within_positive"]
@@ -57,14 +63,6 @@ class ServiceLevelSection(_Section):
     short_abandon_s: float = 5.0
     formula: Formula = "exclude_short_abandons"
     ticket_threshold_s: float = 1800.0
-
-
-class AgentLoadSection(_Section):
-    daily_low: int = 80
-    daily_high: int = 120
-    hourly_messages_max: int = 360
-    shops_warn: int = 2
-    shops_max: int = 3
 
 
 class QueueSection(_Section):
@@ -296,9 +294,7 @@ def _check_feed(feed: FeedSection) -> list[tuple[str, str]]:
 
 def _check_alerts(config: Config) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    from wallboard.core.alerts import rule_defaults  # alerts imports this module
-
-    defaults = rule_defaults(config)
+    defaults = rule_defaults(config.agent_load)
     for name in AlertsSection.__struct_fields__:
         rule = getattr(config.alerts, name)
         if not hasattr(rule, "warn"):

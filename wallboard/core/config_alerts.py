@@ -1,16 +1,28 @@
 """Config sections for alert rules, Erlang C staffing and the reserve pool (docs/alerts.md).
 
-Each rule's levels default per rule (`wallboard.core.alerts.RULES`); a `[alerts.<rule>]` table
-overrides only the keys it names.
+Each rule's levels default per rule (`rule_defaults` below, which the config check and the
+alert engine share); a `[alerts.<rule>]` table overrides only the keys it names.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import msgspec
 
 
 class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
+
+
+class AgentLoadSection(_Section):
+    """The inquiry load an agent should carry; the agent alert rules' levels follow it."""
+
+    daily_low: int = 80
+    daily_high: int = 120
+    hourly_messages_max: int = 360
+    shops_warn: int = 2
+    shops_max: int = 3
 
 
 class AlertRuleSection(_Section):
@@ -58,3 +70,41 @@ class ReserveSection(_Section):
     sl_below_for_s: float = 300.0  # window SL below target this long also recommends a callout
     roster_hash: str | None = None  # Redis hash: agent id -> JSON {name, handle, queues, level}
     agents: dict[str, RosterEntry] = msgspec.field(default_factory=dict)
+
+
+class RuleDefaults(NamedTuple):
+    subject_kind: str  # queue | agent | board
+    warn: float
+    critical: float
+    clear: float
+    raise_after_s: float = 0.0
+    clear_after_s: float = 30.0
+    min_contacts: int = 0
+
+
+def rule_defaults(load: AgentLoadSection) -> dict[str, RuleDefaults]:
+    """Every rule's default levels: `value > level` raises, `value <= clear` clears. The
+    agent rules' levels follow `[agent_load]`."""
+    high = float(load.daily_high)
+    messages = float(load.hourly_messages_max)
+    return {
+        # contacts waiting longer than the queue's SL threshold (realtime queues)
+        "contact_over_threshold": RuleDefaults("queue", 0, 4, 0, raise_after_s=15,
+                                               clear_after_s=30),
+        # tickets waiting past the ticket queue's threshold (30 minutes by default)
+        "ticket_over_threshold": RuleDefaults("queue", 0, 9, 0, clear_after_s=30),
+        # window service level below target: the value is the gap (target - SL)
+        "sl_window": RuleDefaults("queue", 0.0, 0.10, -0.02, clear_after_s=60, min_contacts=10),
+        "longest_wait": RuleDefaults("queue", 60, 120, 45),  # seconds, realtime queues
+        "queue_depth": RuleDefaults("queue", 20, 50, 15),  # contacts waiting
+        "abandon_rate": RuleDefaults("queue", 0.05, 0.10, 0.04, clear_after_s=60,
+                                     min_contacts=10),
+        "agent_over_daily_high": RuleDefaults("agent", high, round(high * 1.25), high),
+        "agent_projected_over": RuleDefaults("agent", high, round(high * 1.25), high - 5,
+                                             raise_after_s=300, clear_after_s=300),
+        "agent_messages": RuleDefaults("agent", messages, round(messages * 1.25),
+                                       round(messages * 0.95)),
+        "agent_shops": RuleDefaults("agent", load.shops_max, load.shops_max + 2, load.shops_max,
+                                    clear_after_s=0),
+        "feed_stale": RuleDefaults("board", 0, 30, 0, clear_after_s=5),  # seconds stale
+    }

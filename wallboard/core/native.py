@@ -26,7 +26,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MANIFEST = PACKAGE_DIR / "_native_manifest.json"
 # Keep in step with COMPILED in setup.py.
 MODULES = ("wallboard.core.metrics", "wallboard.core.alerts", "wallboard.core.fold",
-           "wallboard.core.linedecode", "wallboard.replay.engine", "wallboard.core.event_record")
+           "wallboard.core.linedecode", "wallboard.replay.engine", "wallboard.core.event_record",
+           "wallboard.core.state")
 
 
 class _SourcesFirst(importlib.abc.MetaPathFinder):

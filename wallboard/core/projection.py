@@ -3,23 +3,19 @@ plus the last hour's pace over the hours left. Shared by the snapshot and the al
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from wallboard.core.businessday import Shift
-
-if TYPE_CHECKING:
-    from wallboard.core.fold import AgentState, BoardState
-
-HOUR_MS = 3_600_000
+from wallboard.core.businessday import BusinessCalendar, BusinessDay, Shift
+from wallboard.core.state import HOUR_MS, AgentState
 
 
-def agent_shift(state: BoardState, agent: AgentState) -> Shift | None:
-    if state.day is None or agent.first_login is None:
+def agent_shift(calendar: BusinessCalendar, day: BusinessDay | None,
+                agent: AgentState) -> Shift | None:  # fmt: skip
+    """The shift of the agent's first login today, on the business day `day`."""
+    if day is None or agent.first_login is None:
         return None
-    return state.calendar.shift_for_login(state.day, agent.first_login)
+    return calendar.shift_for_login(day, agent.first_login)
 
 
-def projected_today(state: BoardState, agent: AgentState, shift: Shift | None,
+def projected_today(as_of: int, agent: AgentState, shift: Shift | None,
                     last_hour: int) -> float:  # fmt: skip
-    hours_left = 0.0 if shift is None else max(0, shift.end_ms - state.as_of) / HOUR_MS
+    hours_left = 0.0 if shift is None else max(0, shift.end_ms - as_of) / HOUR_MS
     return agent.handled_today + last_hour * hours_left

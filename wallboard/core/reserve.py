@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from wallboard.core.config import Config
 from wallboard.core.config_alerts import RosterEntry
-
-if TYPE_CHECKING:
-    from wallboard.core.fold import AgentState
+from wallboard.core.state import AgentState
 
 CALLED = "called"
 ACCEPTED = "accepted"

@@ -13,10 +13,11 @@ from wallboard.core.alert_text import describe
 from wallboard.core.alerts import AlertRecord
 from wallboard.core.erlang import required_agents, rule_of_thumb_agents
 from wallboard.core.events import AGENT_STATES
-from wallboard.core.fold import AgentState, BoardState, QueueState
+from wallboard.core.fold import BoardState
 from wallboard.core.metrics import PeriodCounts
 from wallboard.core.projection import agent_shift, projected_today
 from wallboard.core.reserve import Callout, agents_short, floor_short
+from wallboard.core.state import AgentState, QueueState
 from wallboard.core.timeutil import format_local
 
 SNAPSHOT_VERSION: Final = 1
@@ -304,7 +305,7 @@ def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
             else "over" if handled > load.daily_high else "healthy")  # fmt: skip
     last_hour = agent.answers.count(as_of)
     messages = agent.messages.count(as_of)
-    shift = agent_shift(state, agent)
+    shift = agent_shift(state.calendar, state.day, agent)
     shops = len(agent.shops)
     tz = config.tz
     return AgentSnapshot(
@@ -317,7 +318,7 @@ def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
         time_in_state_s=None if agent.state is None else max(0, as_of - agent.state_since) / 1000,
         handled_today=handled,
         load_band=band,
-        projected_today=projected_today(state, agent, shift, last_hour),
+        projected_today=projected_today(state.as_of, agent, shift, last_hour),
         shift=None if shift is None else shift.name,
         shift_end=None if shift is None else format_local(shift.end_ms, tz),
         handled_last_hour=last_hour,
@@ -480,7 +481,9 @@ def _recommendations(state: BoardState,
         load = state.config.agent_load
         core = [a for a in state.agents.values()
                 if a.pool != "reserve" and a.state not in (None, "logged_out")]  # fmt: skip
-        projected = sum(projected_today(state, a, agent_shift(state, a), a.answers.count(now))
+        calendar, day, as_of = state.calendar, state.day, state.as_of
+        projected = sum(projected_today(as_of, a, agent_shift(calendar, day, a),
+                                        a.answers.count(now))
                         for a in core)  # fmt: skip
         short = floor_short(projected, len(core), load.daily_high)
         if short > 0:

@@ -31,10 +31,11 @@ import lz4.block  # type: ignore[import-untyped]
 
 from wallboard.core.config import Config
 from wallboard.core.events import Event, Rejection
-from wallboard.core.fold import RECENT_REJECTIONS, AgentState, BoardState, QueueState
+from wallboard.core.fold import RECENT_REJECTIONS, BoardState
 from wallboard.core.linedecode import decode_lines
 from wallboard.core.ordering import EntryGate
 from wallboard.core.snapshot import Snapshot, build_snapshot
+from wallboard.core.state import AgentState, QueueState
 
 CHECKPOINT_EVENTS: Final = 50_000  # the interval without a fold-time budget
 # With a budget: a bound on one interval's lines (a seek unpacks and splits them: ~40 MB).
