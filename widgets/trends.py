@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual_plotext import PlotextPlot
 
-from wallboard.app.history import TrendHistory
+from wallboard.core.trend_history import TrendHistory
 
 
 class TrendCharts(Vertical):

@@ -27,7 +27,6 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input
 from textual.worker import Worker
 
-from wallboard.app.history import TrendHistory
 from wallboard.app.sources import BoardSource, Clock, ControlSink, SnapshotSource
 from wallboard.core.config import Config
 from wallboard.core.drilldown import waiting_contacts
@@ -36,6 +35,7 @@ from wallboard.core.fold import BoardState
 from wallboard.core.headline import Headline, headline
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import Snapshot, build_snapshot
+from wallboard.core.trend_history import TrendHistory
 from widgets.agent_rows import SORT_NAMES, AgentFilter
 from widgets.agents import AgentPanel
 from widgets.alerts import (

@@ -1,4 +1,4 @@
-"""Trend history kept by the board app: small rings sampled from snapshots (not in the fold).
+"""Trend history kept by the board: small rings sampled from snapshots (not in the fold).
 
 Waiting and service level are sampled every `step_ms` of board time over `span_ms`; offered
 contacts are counted per 5-minute bucket from the growth of the day's offered total.
