@@ -12,11 +12,21 @@ import pytest
 import redis
 
 from feeds.embedded import EmbeddedServer, free_port
+from tests import fuzz
 from wallboard.core import native
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fuzz-long", action="store_true",
+                     help=f"run the fuzz properties with {fuzz.LONG_EXAMPLES:,} examples each")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    fuzz.set_long(bool(config.getoption("--fuzz-long")))
+
+
 def pytest_report_header() -> str:
-    return f"wallboard fold: {native.describe()}"
+    return f"wallboard fold: {native.describe()}; fuzz: {fuzz.examples():,} examples a property"
 
 
 @pytest.fixture(scope="session")
