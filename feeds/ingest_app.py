@@ -1,7 +1,9 @@
 """The HTTP ingest gateway (aiohttp): POST /v1/events, GET /healthz, GET /metrics.
 
-Every event is validated with wallboard.core.events.decode, the fold's own gate; a request is all
-or nothing (feeds/ingest_store.py writes it in one atomic script). docs/ingest.md has the
+Every event is validated with wallboard.core.events.decode, the fold's own gate, and with the
+board's time rule (wallboard.core.future_rule: stamped more than `[board] max_future_s` ahead of
+the gateway's clock is bad_timestamp, which every board would count); a request is all or
+nothing (feeds/ingest_store.py writes it in one atomic script). docs/ingest.md has the
 contract; docs/openapi-ingest.yaml the schema.
 """
 
@@ -22,10 +24,15 @@ from feeds.ingest_body import BodyError, UnsupportedType, split_body
 from feeds.ingest_limit import RateLimiter
 from feeds.ingest_metrics import CONTENT_TYPE_LATEST, IngestMetrics
 from feeds.ingest_store import DEFAULT_ID_PREFIX, AsyncBatchWriter, async_client, stream_fields
-from wallboard.core.events import Rejection, decode
+from wallboard.core.events import MAX_FIELD_LEN, Rejection, decode
+from wallboard.core.future_rule import future_limit_ms, future_rejection
 
 # Redis failures that mean "not reachable now": the answer is 503 and the client retries.
 _UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError, TimeoutError)
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 @dataclass
@@ -40,12 +47,21 @@ class GatewayOptions:
     retry_after_s: int = 2
     redis_timeout_s: float = 2.0
     id_prefix: str = DEFAULT_ID_PREFIX
-    clock: Callable[[], float] = field(default=time.monotonic)
+    clock: Callable[[], float] = field(default=time.monotonic)  # the rate limiter's
+    # The board's `[board] max_future_s`, judged against this clock (epoch ms).
+    max_future_s: float = 300.0
+    wall_clock_ms: Callable[[], int] = field(default=wall_clock_ms)
 
 
 def _problem(status: int, error: str, detail: str,
              headers: Mapping[str, str] | None = None) -> web.Response:  # fmt: skip
     return web.json_response({"error": error, "detail": detail}, status=status, headers=headers)
+
+
+def _producer_id(item: object) -> str | None:
+    """The event's producer `id`, to name it in a 400 (cut to the contract's field length)."""
+    value = item.get("id") if isinstance(item, Mapping) else None
+    return value[:MAX_FIELD_LEN] if isinstance(value, str) else None
 
 
 class Gateway:
@@ -109,7 +125,7 @@ class Gateway:
                             "application/json or application/x-ndjson")  # fmt: skip
         if isinstance(items, BodyError):
             self.metrics.rejected.labels("malformed").inc()
-            error = {"index": items.at, "reason": "malformed", "field": None,
+            error = {"index": items.at, "id": None, "reason": "malformed", "field": None,
                      "detail": items.detail}  # fmt: skip
             return web.json_response({"errors": [error]}, status=400)
         return await self._write(items)
@@ -117,12 +133,16 @@ class Gateway:
     async def _write(self, items: list[object]) -> web.Response:
         errors: list[dict[str, Any]] = []
         batch: list[dict[str, str]] = []
+        opts = self.options
+        limit = future_limit_ms(opts.wall_clock_ms(), opts.max_future_s)
         for index, item in enumerate(items):
             result = decode(item)
+            if not isinstance(result, Rejection) and result.ts > limit:
+                result = future_rejection(result.ts, opts.max_future_s, None)
             if isinstance(result, Rejection):
                 self.metrics.rejected.labels(result.reason).inc()
-                errors.append({"index": index, "reason": result.reason, "field": result.field,
-                               "detail": result.detail})  # fmt: skip
+                errors.append({"index": index, "id": _producer_id(item), "reason": result.reason,
+                               "field": result.field, "detail": result.detail})  # fmt: skip
             elif not errors:
                 batch.append(stream_fields(item))  # type: ignore[arg-type]  # a Mapping
         if errors:

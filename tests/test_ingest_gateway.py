@@ -40,8 +40,10 @@ class FakeClock:
 
 
 def options(redis_url: str, stream: str, **overrides: Any) -> GatewayOptions:
+    # The gateway's clock on the events' day (it refuses events ahead of it), whatever the date.
     base: dict[str, Any] = {"redis_url": redis_url, "stream": stream, "tokens": (TOKEN, OTHER),
-                            "window_ms": 60_000, "rate_per_s": 1000.0, "burst": 1000}  # fmt: skip
+                            "window_ms": 60_000, "rate_per_s": 1000.0, "burst": 1000,
+                            "wall_clock_ms": lambda: TS}  # fmt: skip
     base.update(overrides)
     return GatewayOptions(**base)
 
@@ -99,12 +101,13 @@ async def test_one_bad_event_rejects_the_whole_request(
     response = await post(client, batch)
     assert response.status == 400
     assert (await response.json())["errors"] == [
-        {"index": 1, "reason": "missing_field", "field": "queue",
+        {"index": 1, "id": None, "reason": "missing_field", "field": "queue",
          "detail": "contact.offered needs queue"},
-        {"index": 2, "reason": "bad_value", "field": "channel", "detail": "unknown channel 'fax'"},
-        {"index": 4, "reason": "malformed", "field": None,
+        {"index": 2, "id": None, "reason": "bad_value", "field": "channel",
+         "detail": "unknown channel 'fax'"},
+        {"index": 4, "id": None, "reason": "malformed", "field": None,
          "detail": "entry is not an object of fields"},
-        {"index": 5, "reason": "bad_timestamp", "field": "ts",
+        {"index": 5, "id": None, "reason": "bad_timestamp", "field": "ts",
          "detail": "ts is neither epoch milliseconds nor RFC 3339 with an offset"},
     ]  # fmt: skip
     assert redis_client.xlen(stream_key) == 0

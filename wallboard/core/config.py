@@ -1,7 +1,9 @@
 """Typed configuration from one TOML file. Defaults work with no file at all.
 
-msgspec does the typing and rejects unknown keys; the checks here add the ranges and
-cross-field rules. Every error names the key and the file, before anything starts.
+msgspec does the typing, rejects unknown keys and checks every number's range while it
+converts (the bounded types of core/config_bounds.py: NaN, inf and absurd integers never get
+through); the checks here add the cross-field rules. Every error names the key and the file,
+before anything starts.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
-from typing import Final, Literal
+from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -22,6 +24,18 @@ from wallboard.core.config_alerts import (
     StaffingSection,
     rule_defaults,
 )
+from wallboard.core.config_bounds import (
+    DAY_S,
+    HOUR_S,
+    MAX_COUNT,
+    Count,
+    Fraction,
+    PositiveSeconds,
+    Seconds,
+    ThresholdSeconds,
+)
+from wallboard.core.config_errors import control_chars, escape, explain
+from wallboard.core.config_ingest import IngestSection
 from wallboard.core.config_webhooks import WebhookSection, check_webhooks
 
 Formula = Literal["exclude_short_abandons", "answered", "offered", "abandons_within_positive"]
@@ -30,6 +44,20 @@ QueueKind = Literal["realtime", "ticket"]
 DEFAULT_STREAM: Final = "wallboard:events"
 DEFAULT_CONTROL_STREAM: Final = "wallboard:control"
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# `[display] theme`: Textual's built-in themes and the board's own (wallboard/app/board.py).
+# The core cannot import Textual; tests/test_hostile_config.py checks this list against it.
+THEMES: Final = frozenset({
+    "ansi-dark", "ansi-light", "atom-one-dark", "atom-one-light", "catppuccin-frappe",
+    "catppuccin-latte", "catppuccin-macchiato", "catppuccin-mocha", "dracula", "flexoki",
+    "gruvbox", "monokai", "nord", "rose-pine", "rose-pine-dawn", "rose-pine-moon",
+    "solarized-dark", "solarized-light", "textual-dark", "textual-light", "tokyo-night",
+    "wallboard-contrast",
+})  # fmt: skip
+
+ShortAbandonSeconds = Annotated[float, msgspec.Meta(ge=0, le=HOUR_S)]
+TargetFraction = Annotated[float, msgspec.Meta(gt=0, le=1,
+                                               description="a fraction in (0, 1], e.g. 0.8")]
+Concurrency = Annotated[float, msgspec.Meta(ge=1, le=20)]
 
 
 class ConfigError(ValueError):
@@ -41,72 +69,83 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class BoardSection(_Section):
-    site_name: str = "Customer Service Floor"
+    site_name: Annotated[str, msgspec.Meta(max_length=200)] = "Customer Service Floor"
     timezone: str = "Asia/Shanghai"
     business_day_start: str = "04:00"
-    window_minutes: int = 30
+    window_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 30
     stream: str | list[str] = DEFAULT_STREAM
     # Acks, reserve callouts and responses; read with the events by every board, replay and
     # snapshot so they all see the same actions. Empty: none.
     control_stream: str = DEFAULT_CONTROL_STREAM
-    # How far before the business day a reader goes to learn agent states and waiting contacts.
-    carry_over_hours: float = 24.0
-    # Idempotency keys (`id`, `_id`) are remembered this long (event time).
-    dedup_window_minutes: float = 120.0
-    # Events stamped further ahead of the board's clock than this are rejected (bad_timestamp).
-    max_future_s: float = 300.0
+    # How far before the business day a reader goes to learn agent states and waiting
+    # contacts; up to a week.
+    carry_over_hours: Annotated[float, msgspec.Meta(ge=0, le=7 * 24)] = 24.0
+    # Idempotency keys (`id`, `_id`) are remembered this long (event time); up to a week.
+    dedup_window_minutes: Annotated[float, msgspec.Meta(ge=0, le=7 * 24 * 60)] = 120.0
+    # Events stamped further ahead of the board's clock than this are rejected (bad_timestamp;
+    # core/future_rule.py, shared with the ingest gateway).
+    max_future_s: Seconds = 300.0
 
 
 class ServiceLevelSection(_Section):
-    threshold_s: float = 30.0
-    target: float = 0.8
-    short_abandon_s: float = 5.0
+    threshold_s: ThresholdSeconds = 30.0
+    target: TargetFraction = 0.8
+    short_abandon_s: ShortAbandonSeconds = 5.0
     formula: Formula = "exclude_short_abandons"
-    ticket_threshold_s: float = 1800.0
+    ticket_threshold_s: ThresholdSeconds = 1800.0
 
 
 class QueueSection(_Section):
     kind: QueueKind = "realtime"
-    threshold_s: float | None = None
-    target: float | None = None
-    short_abandon_s: float | None = None
+    threshold_s: ThresholdSeconds | None = None
+    target: TargetFraction | None = None
+    short_abandon_s: ShortAbandonSeconds | None = None
     # Contacts one agent handles at once (chat: often 2-3). Erlang C sizes the queue for the
     # offered traffic divided by this; docs/staffing.md.
-    concurrency: float = 1.0
+    concurrency: Concurrency = 1.0
 
 
 class DisplaySection(_Section):
     """How the live board draws (`wallboard board`); never changes a number, only its colour."""
 
-    refresh_hz: float = 4.0  # screen refreshes from the newest snapshot per second
-    headline_hz: float = 10.0  # tiles' waiting and longest wait between snapshots; 0: off
-    chart_hz: float = 1.0  # trend charts redraw at most this often (plotext is costly)
-    rotate_s: float = 20.0  # kiosk: seconds per page while rotating
-    theme: str = ""  # a Textual theme name; empty: textual-dark, high contrast in kiosk
+    # screen refreshes from the newest snapshot per second
+    refresh_hz: Annotated[float, msgspec.Meta(ge=0.2, le=30)] = 4.0
+    # tiles' waiting and longest wait between snapshots; 0: off
+    headline_hz: Annotated[float, msgspec.Meta(
+        ge=0, le=30, description="0 (off) or between 0.2 and 30")] = 10.0
+    # trend charts redraw at most this often (plotext is costly)
+    chart_hz: Annotated[float, msgspec.Meta(
+        gt=0, le=1, description="in (0, 1]: charts redraw at most 1/s")] = 1.0
+    rotate_s: Annotated[float, msgspec.Meta(ge=2, le=DAY_S)] = 20.0  # kiosk: seconds per page
+    theme: str = ""  # a Textual theme name (THEMES); empty: textual-dark, high contrast in kiosk
     # Service level is WARN below the queue's target minus the warn gap, CRIT below the
     # target minus the critical gap (fractions), so each queue is judged on its own target.
-    sl_warn_gap: float = 0.0
-    sl_critical_gap: float = 0.1
-    waiting_warn: int = 10
-    waiting_critical: int = 30
+    sl_warn_gap: Fraction = 0.0
+    sl_critical_gap: Fraction = 0.1
+    waiting_warn: Count = 10
+    waiting_critical: Count = 30
     # Longest wait in multiples of the queue's answer threshold (30 s, or 30 min for tickets).
-    longest_wait_warn_x: float = 1.0
-    longest_wait_critical_x: float = 3.0
-    abandon_warn: float = 0.05
-    abandon_critical: float = 0.10
+    longest_wait_warn_x: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 1.0
+    longest_wait_critical_x: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 3.0
+    abandon_warn: Fraction = 0.05
+    abandon_critical: Fraction = 0.10
 
 
 class FeedSection(_Section):
     """How the live feed reads Redis (`feeds/live.py`). docs/live-feed.md explains each."""
 
-    stale_after_s: float = 3.0  # no successful read or ping for this long: the board is stale
-    block_ms: int = 1000  # XREAD BLOCK; kept below socket_timeout_s so a quiet read never errs
-    socket_timeout_s: float = 5.0  # a hung server surfaces as an error after this
-    backoff_min_s: float = 0.2  # reconnect delay, doubling up to backoff_max_s
-    backoff_max_s: float = 5.0
-    page_size: int = 10_000  # XRANGE page for the backfill
-    id_skew_s: float = 300.0  # backfill reads from this much before the wanted event time
-    check_interval_s: float = 10.0  # XINFO STREAM gap/reset check while following
+    # no successful read or ping for this long: the board is stale
+    stale_after_s: Annotated[float, msgspec.Meta(gt=0, le=HOUR_S)] = 3.0
+    # XREAD BLOCK; kept below socket_timeout_s so a quiet read never errs (0 blocks forever)
+    block_ms: Annotated[int, msgspec.Meta(ge=10, le=60_000)] = 1000
+    # a hung server surfaces as an error after this
+    socket_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=HOUR_S)] = 5.0
+    # reconnect delay, doubling up to backoff_max_s
+    backoff_min_s: Annotated[float, msgspec.Meta(gt=0, le=HOUR_S)] = 0.2
+    backoff_max_s: Annotated[float, msgspec.Meta(gt=0, le=HOUR_S)] = 5.0
+    page_size: Annotated[int, msgspec.Meta(ge=1, le=MAX_COUNT)] = 10_000  # XRANGE page, backfill
+    id_skew_s: Seconds = 300.0  # backfill reads from this much before the wanted event time
+    check_interval_s: PositiveSeconds = 10.0  # XINFO STREAM gap/reset check while following
 
 
 def _default_shifts() -> dict[str, str]:
@@ -125,7 +164,7 @@ class Config(_Section, dict=True):
     alerts: AlertsSection = msgspec.field(default_factory=AlertsSection)
     staffing: StaffingSection = msgspec.field(default_factory=StaffingSection)
     reserve: ReserveSection = msgspec.field(default_factory=ReserveSection)
-    ingest: dict[str, str | int | float] = msgspec.field(default_factory=dict)  # ingest_config
+    ingest: IngestSection = msgspec.field(default_factory=IngestSection)  # `wallboard ingest`
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -176,7 +215,7 @@ class QueueRules(msgspec.Struct, frozen=True):
 def parse_clock(text: str) -> tuple[int, int]:
     match = _CLOCK.match(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a time of day HH:MM")
+        raise ValueError(f"{text[:40]!r} is not a time of day HH:MM")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -184,7 +223,7 @@ def parse_shift(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
     """`HH:MM-HH:MM` to ((h, m), (h, m)); an end before the start crosses midnight."""
     start, sep, end = text.partition("-")
     if not sep:
-        raise ValueError(f"{text!r} is not HH:MM-HH:MM")
+        raise ValueError(f"{text[:40]!r} is not HH:MM-HH:MM")
     first, last = parse_clock(start.strip()), parse_clock(end.strip())
     if first == last:
         raise ValueError("a shift must not start and end at the same time")
@@ -192,49 +231,26 @@ def parse_shift(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def _check(config: Config) -> list[tuple[str, str]]:
-    """Range and cross-field checks: (key, problem) pairs."""
+    """Cross-field checks and the checks a type cannot say: (key, problem) pairs. Every
+    number's own range was checked while converting."""
     problems: list[tuple[str, str]] = []
-    board, sl, load = config.board, config.service_level, config.agent_load
+    board, load = config.board, config.agent_load
     try:
         ZoneInfo(board.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(("board.timezone", f"{board.timezone!r} is not an IANA time zone"))
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America", a directory
+        problems.append(("board.timezone", f"{board.timezone[:60]!r} is not an IANA time zone"))
     try:
         parse_clock(board.business_day_start)
     except ValueError as exc:
         problems.append(("board.business_day_start", str(exc)))
-    if not 1 <= board.window_minutes <= 24 * 60:
-        problems.append(("board.window_minutes", "must be between 1 and 1440"))
     if not config.streams or any(not s for s in config.streams):
         problems.append(("board.stream", "needs at least one non-empty stream key"))
-    for key, number in (("board.carry_over_hours", board.carry_over_hours),
-                        ("board.dedup_window_minutes", board.dedup_window_minutes),
-                        ("board.max_future_s", board.max_future_s)):  # fmt: skip
-        if number < 0:
-            problems.append((key, "must not be negative"))
-
-    def check_sl(prefix: str, threshold: float | None, target: float | None,
-                 short: float | None) -> None:  # fmt: skip
-        if threshold is not None and threshold <= 0:
-            problems.append((f"{prefix}.threshold_s", "must be positive"))
-        if target is not None and not 0 < target <= 1:
-            problems.append((f"{prefix}.target", "must be a fraction in (0, 1], e.g. 0.8"))
-        if short is not None and short < 0:
-            problems.append((f"{prefix}.short_abandon_s", "must not be negative"))
-
-    check_sl("service_level", sl.threshold_s, sl.target, sl.short_abandon_s)
-    if sl.ticket_threshold_s <= 0:
-        problems.append(("service_level.ticket_threshold_s", "must be positive"))
-    for name, queue in config.queues.items():
-        check_sl(f"queues.{name}", queue.threshold_s, queue.target, queue.short_abandon_s)
-        if not 1 <= queue.concurrency <= 20:
-            problems.append((f"queues.{name}.concurrency", "must be between 1 and 20"))
-
-    if not 0 <= load.daily_low <= load.daily_high:
+    for name in config.queues:
+        if not name.strip():
+            problems.append((f"queues.{name}", "a queue needs a name"))
+    if load.daily_low > load.daily_high:
         problems.append(("agent_load.daily_low", "must be between 0 and agent_load.daily_high"))
-    if load.hourly_messages_max <= 0:
-        problems.append(("agent_load.hourly_messages_max", "must be positive"))
-    if not 0 < load.shops_warn <= load.shops_max:
+    if load.shops_warn > load.shops_max:
         problems.append(("agent_load.shops_warn", "must be between 1 and agent_load.shops_max"))
     problems += _check_display(config.display)
     problems += _check_feed(config.feed)
@@ -250,45 +266,30 @@ def _check(config: Config) -> list[tuple[str, str]]:
 
 def _check_display(display: DisplaySection) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    if not 0.2 <= display.refresh_hz <= 30:
-        problems.append(("display.refresh_hz", "must be between 0.2 and 30"))
-    if display.headline_hz != 0 and not 0.2 <= display.headline_hz <= 30:
+    if 0 < display.headline_hz < 0.2:
         problems.append(("display.headline_hz", "must be 0 (off) or between 0.2 and 30"))
-    if not 0 < display.chart_hz <= 1:
-        problems.append(("display.chart_hz", "must be in (0, 1]: charts redraw at most 1/s"))
-    if display.rotate_s < 2:
-        problems.append(("display.rotate_s", "must be at least 2 seconds"))
+    if display.theme and display.theme not in THEMES:
+        problems.append(("display.theme", f"unknown theme {display.theme[:40]!r}; known: "
+                         f"{', '.join(sorted(THEMES))}"))  # fmt: skip
     pairs = (("sl_warn_gap", display.sl_warn_gap, "sl_critical_gap", display.sl_critical_gap),
              ("waiting_warn", display.waiting_warn, "waiting_critical", display.waiting_critical),
              ("longest_wait_warn_x", display.longest_wait_warn_x, "longest_wait_critical_x",
               display.longest_wait_critical_x),
              ("abandon_warn", display.abandon_warn, "abandon_critical", display.abandon_critical))
     for warn_key, warn, crit_key, crit in pairs:
-        if warn < 0:
-            problems.append((f"display.{warn_key}", "must not be negative"))
         if crit < warn:
             problems.append((f"display.{crit_key}", f"must not be below display.{warn_key}"))
-    if display.sl_critical_gap > 1 or display.abandon_critical > 1:
-        problems.append(("display", "service-level gaps and abandon rates are fractions (<= 1)"))
     return problems
 
 
 def _check_feed(feed: FeedSection) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    if feed.block_ms < 10:
-        problems.append(("feed.block_ms", "must be at least 10 (0 would block forever)"))
     if feed.socket_timeout_s * 1000 <= feed.block_ms:
         problems.append(("feed.socket_timeout_s", "must be longer than feed.block_ms"))
     if feed.stale_after_s * 1000 <= feed.block_ms:
         problems.append(("feed.stale_after_s", "must be longer than feed.block_ms"))
-    if not 0 < feed.backoff_min_s <= feed.backoff_max_s:
+    if feed.backoff_min_s > feed.backoff_max_s:
         problems.append(("feed.backoff_min_s", "must be positive and <= feed.backoff_max_s"))
-    if feed.page_size < 1:
-        problems.append(("feed.page_size", "must be positive"))
-    if feed.id_skew_s < 0:
-        problems.append(("feed.id_skew_s", "must not be negative"))
-    if feed.check_interval_s <= 0:
-        problems.append(("feed.check_interval_s", "must be positive"))
     return problems
 
 
@@ -299,9 +300,6 @@ def _check_alerts(config: Config) -> list[tuple[str, str]]:
         rule = getattr(config.alerts, name)
         if not hasattr(rule, "warn"):
             continue
-        for key in ("raise_after_s", "clear_after_s"):
-            if (getattr(rule, key) or 0) < 0:
-                problems.append((f"alerts.{name}.{key}", "must not be negative"))
         # Judge the levels as they will apply: a table that sets `warn` alone keeps the
         # default `critical` and `clear`, which must still bracket it (else it would flap).
         base = defaults[name]
@@ -314,18 +312,12 @@ def _check_alerts(config: Config) -> list[tuple[str, str]]:
         if clear > warn:
             problems.append((f"alerts.{name}.clear", f"must not be above alerts.{name}.warn "
                              f"({clear:g} > {warn:g}; set both)"))  # fmt: skip
-    occupancy = config.staffing.max_occupancy
-    if occupancy is not None and not 0 < occupancy <= 1:
-        problems.append(("staffing.max_occupancy", "must be a fraction in (0, 1]"))
-    reserve = config.reserve
-    for key in ("response_timeout_s", "login_timeout_s", "sl_below_for_s"):
-        if getattr(reserve, key) <= 0:
-            problems.append((f"reserve.{key}", "must be positive"))
     return problems
 
 
 def explain_validation(message: str) -> str:
-    """msgspec says 'Object contains unknown field `x` - at `$.board`'; make it name the key."""
+    """msgspec says 'Object contains unknown field `x` - at `$.board`'; make it name the key.
+    (For the simulator's profiles; the board's config gets `config_errors.explain`.)"""
     unknown = re.match(r"Object contains unknown field `([^`]+)`(?: - at `\$\.?([^`]*)`)?", message)
     if unknown:
         key = ".".join(part for part in (unknown.group(2), unknown.group(1)) if part)
@@ -336,36 +328,52 @@ def explain_validation(message: str) -> str:
     return message
 
 
-def _convert(raw: dict[str, object], source: str) -> Config:
-    """msgspec reports dict members as `queues[...]`; convert those one by one to name them."""
-    queues = raw.pop("queues", {})
-    shifts = raw.get("shifts", {})
-    if not isinstance(queues, dict):
-        raise ConfigError(f"{source}: `queues`: must be a table of [queues.NAME] tables")
-    if isinstance(shifts, dict):
-        for name, text in shifts.items():
-            if not isinstance(text, str):
-                raise ConfigError(f"{source}: `shifts.{name}`: must be a string HH:MM-HH:MM")
+def _to_config(raw: dict[str, Any]) -> Config:
+    return msgspec.convert(raw, Config)
+
+
+def _line(source: str, key: str, problem: str) -> str:
+    if not key:
+        return f"{source}: {problem}"
+    if problem == "unknown key":
+        return f"{source}: unknown key `{key}`"
+    return f"{source}: `{key}`: {problem}"
+
+
+def _convert(raw: dict[str, Any], source: str) -> Config:
     try:
-        config = msgspec.convert(raw, Config)
+        config = _to_config(raw)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{source}: {explain_validation(str(exc))}") from None
-    for name, section in queues.items():
-        try:
-            config.queues[name] = msgspec.convert(section, QueueSection)
-        except msgspec.ValidationError as exc:
-            detail = _prefix(explain_validation(str(exc)), f"queues.{name}")
-            raise ConfigError(f"{source}: {detail}") from None
+        key, problem = explain(exc, raw, Config, _to_config)
+        raise ConfigError(_line(source, key, problem)) from None
+    # Every string left is a string key's value (the types passed): none may hold a control
+    # character, as a site name, queue or agent name would reach the screen.
+    problems = control_chars(raw)
+    if problems:
+        raise ConfigError("\n".join(_line(source, key, problem) for key, problem in problems))
     return config
 
 
-def _prefix(detail: str, prefix: str) -> str:
-    """Put a table's name in front of the key a message names."""
-    if detail.startswith("unknown key `"):
-        return f"unknown key `{prefix}.{detail[len('unknown key `'):]}"
-    if detail.startswith("`"):
-        return f"`{prefix}.{detail[1:]}"
-    return f"`{prefix}`: {detail}"
+def _read(path: str | Path, source: str) -> dict[str, Any]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read the config file: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors) is no error
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{source}: not UTF-8 text: byte 0x{data[exc.start]:02x} on line "
+                          f"{line} (save the file as UTF-8)") from None  # fmt: skip
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not valid TOML: arrays or tables nested too "
+                          "deeply") from None  # fmt: skip
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -375,15 +383,9 @@ def load_config(path: str | Path | None) -> Config:
         source = "built-in defaults"
     else:
         source = str(path)
-        try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{source}: cannot read the config file: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-        config = _convert(raw, source)
+        config = _convert(_read(path, source), source)
     problems = _check(config)
     if problems:
-        lines = [f"{source}: `{key}`: {problem}" for key, problem in problems]
-        raise ConfigError("\n".join(lines))
+        raise ConfigError("\n".join(_line(source, escape(key), problem)
+                                    for key, problem in problems))  # fmt: skip
     return config

@@ -1,14 +1,35 @@
 """Config sections for alert rules, Erlang C staffing and the reserve pool (docs/alerts.md).
 
 Each rule's levels default per rule (`rule_defaults` below, which the config check and the
-alert engine share); a `[alerts.<rule>]` table overrides only the keys it names.
+alert engine share); a `[alerts.<rule>]` table overrides only the keys it names. The levels'
+bounds follow what the rule measures: counts, seconds and rates cannot be negative; only
+`sl_window`, whose value is a gap (target - SL), has meaningful negative levels.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import msgspec
+
+from wallboard.core.config_bounds import (
+    MAX_COUNT,
+    WEEK_S,
+    Count,
+    PositiveCount,
+    PositiveFraction,
+    PositiveSeconds,
+    Seconds,
+)
+
+# A level of a rule that counts (contacts, inquiries, messages, shops).
+CountLevel = Annotated[float, msgspec.Meta(ge=0, le=MAX_COUNT)]
+# A level of a rule that measures seconds (a wait, a stale feed).
+SecondsLevel = Annotated[float, msgspec.Meta(ge=0, le=WEEK_S)]
+# A level of a rate rule (abandons over offers).
+RateLevel = Annotated[float, msgspec.Meta(ge=0, le=1)]
+# A level of the service-level gap (target - SL): a clear level below 0 asks for SL above target.
+GapLevel = Annotated[float, msgspec.Meta(ge=-1, le=1)]
 
 
 class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -18,56 +39,78 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class AgentLoadSection(_Section):
     """The inquiry load an agent should carry; the agent alert rules' levels follow it."""
 
-    daily_low: int = 80
-    daily_high: int = 120
-    hourly_messages_max: int = 360
-    shops_warn: int = 2
-    shops_max: int = 3
+    daily_low: Count = 80
+    daily_high: PositiveCount = 120  # divides the projected load (reserve, staffing)
+    hourly_messages_max: PositiveCount = 360
+    shops_warn: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 2
+    shops_max: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 3
 
 
 class AlertRuleSection(_Section):
     """Raise at `warn`/`critical` (value strictly above the level), clear at `clear` (value at
-    or below it) once it has held `clear_after_s`; raise only after `raise_after_s` above."""
+    or below it) once it has held `clear_after_s`; raise only after `raise_after_s` above.
+
+    This is the section of a rule that counts; the subclasses bound the levels of the rules
+    that measure seconds, a rate or the service-level gap."""
 
     enabled: bool = True
-    warn: float | None = None
-    critical: float | None = None
-    clear: float | None = None
-    raise_after_s: float | None = None
-    clear_after_s: float | None = None
-    min_contacts: int | None = None  # rate rules: judged only on this many contacts or more
+    warn: CountLevel | None = None
+    critical: CountLevel | None = None
+    clear: CountLevel | None = None
+    raise_after_s: Seconds | None = None
+    clear_after_s: Seconds | None = None
+    min_contacts: Count | None = None  # rate rules: judged only on this many contacts or more
+
+
+class SecondsRuleSection(AlertRuleSection):
+    warn: SecondsLevel | None = None
+    critical: SecondsLevel | None = None
+    clear: SecondsLevel | None = None
+
+
+class RateRuleSection(AlertRuleSection):
+    warn: RateLevel | None = None
+    critical: RateLevel | None = None
+    clear: RateLevel | None = None
+
+
+class GapRuleSection(AlertRuleSection):
+    warn: GapLevel | None = None
+    critical: GapLevel | None = None
+    clear: GapLevel | None = None
 
 
 class AlertsSection(_Section):
     bell: bool = False  # ring the terminal bell on a new critical alert (big screen)
     contact_over_threshold: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
     ticket_over_threshold: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
-    sl_window: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
-    longest_wait: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
+    sl_window: GapRuleSection = msgspec.field(default_factory=GapRuleSection)
+    longest_wait: SecondsRuleSection = msgspec.field(default_factory=SecondsRuleSection)
     queue_depth: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
-    abandon_rate: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
+    abandon_rate: RateRuleSection = msgspec.field(default_factory=RateRuleSection)
     agent_over_daily_high: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
     agent_projected_over: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
     agent_messages: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
     agent_shops: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
-    feed_stale: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
+    feed_stale: SecondsRuleSection = msgspec.field(default_factory=SecondsRuleSection)
 
 
 class StaffingSection(_Section):
-    max_occupancy: float | None = None  # Erlang C: also keep occupancy at or below this
+    # Erlang C: also keep occupancy at or below this
+    max_occupancy: PositiveFraction | None = None
 
 
 class RosterEntry(_Section):
     name: str | None = None
     handle: str | None = None  # how to reach them: phone, WeChat id, pager
     queues: list[str] = msgspec.field(default_factory=list)
-    level: int = 1  # higher: more senior
+    level: Count = 1  # higher: more senior
 
 
 class ReserveSection(_Section):
-    response_timeout_s: float = 300.0  # a callee who has not answered by then: no_answer
-    login_timeout_s: float = 1800.0  # accepted but not logged in by then: the callout is overdue
-    sl_below_for_s: float = 300.0  # window SL below target this long also recommends a callout
+    response_timeout_s: PositiveSeconds = 300.0  # a callee who has not answered by then: no_answer
+    login_timeout_s: PositiveSeconds = 1800.0  # accepted but not logged in by then: overdue
+    sl_below_for_s: PositiveSeconds = 300.0  # window SL below target this long: recommend a callout
     roster_hash: str | None = None  # Redis hash: agent id -> JSON {name, handle, queues, level}
     agents: dict[str, RosterEntry] = msgspec.field(default_factory=dict)
 

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import re
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit
 
 import msgspec
 
 from wallboard.core.config_alerts import AlertRuleSection, AlertsSection
+from wallboard.core.config_bounds import HOUR_S, MAX_COUNT
 
 Severity = Literal["warn", "critical"]
 
@@ -40,11 +41,16 @@ class WebhookSection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     rules: list[str] = msgspec.field(default_factory=list)  # alert rules sent; empty: all
     min_severity: Severity = "warn"
     events: list[str] = msgspec.field(default_factory=list)  # WEBHOOK_EVENTS; empty: all
-    timeout_s: float = 5.0  # one request, connect to last byte
-    max_attempts: int = 5  # tries per notification before it is dropped
-    backoff_s: float = 1.0  # wait after the first failure, doubling per attempt
-    backoff_max_s: float = 60.0
-    queue_size: int = 1000  # notifications waiting; past this the oldest is dropped
+    # one request, connect to last byte
+    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300,
+                                             description="in (0, 300] seconds")] = 5.0
+    # tries per notification before it is dropped
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    # wait after the first failure, doubling per attempt up to backoff_max_s
+    backoff_s: Annotated[float, msgspec.Meta(gt=0, le=HOUR_S)] = 1.0
+    backoff_max_s: Annotated[float, msgspec.Meta(gt=0, le=HOUR_S)] = 60.0
+    # notifications waiting; past this the oldest is dropped
+    queue_size: Annotated[int, msgspec.Meta(ge=1, le=MAX_COUNT)] = 1000
     secret: str = ""  # HMAC-SHA256 key for X-Wallboard-Signature
     secret_env: str = ""  # or: the environment variable that holds the key
     headers: dict[str, str] = msgspec.field(default_factory=dict)
@@ -55,11 +61,11 @@ def check_webhooks(webhooks: list[WebhookSection]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for index, hook in enumerate(webhooks):
         key = f"webhooks[{index}]"
-        problems += [(f"{key}.{name}", problem) for name, problem in _check_one(hook)]
+        problems += [(f"{key}.{name}", problem) for name, problem in _check_one(hook, key)]
     return problems
 
 
-def _check_one(hook: WebhookSection) -> list[tuple[str, str]]:
+def _check_one(hook: WebhookSection, key: str) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     try:
         parts = urlsplit(hook.url)
@@ -69,16 +75,10 @@ def _check_one(hook: WebhookSection) -> list[tuple[str, str]]:
     else:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             problems.append(("url", "must be an http:// or https:// URL with a host"))
-    if not 0 < hook.timeout_s <= 300:
-        problems.append(("timeout_s", "must be in (0, 300] seconds"))
-    if not 1 <= hook.max_attempts <= 100:
-        problems.append(("max_attempts", "must be between 1 and 100"))
-    if not 0 < hook.backoff_s <= hook.backoff_max_s:
-        problems.append(("backoff_s", "must be positive and <= backoff_max_s"))
-    if hook.backoff_max_s > 3600:
-        problems.append(("backoff_max_s", "must be at most 3600 seconds"))
-    if not 1 <= hook.queue_size <= 1_000_000:
-        problems.append(("queue_size", "must be between 1 and 1000000"))
+    # The numbers' ranges are checked by msgspec while converting (their Meta); here the
+    # rules between keys.
+    if hook.backoff_s > hook.backoff_max_s:
+        problems.append(("backoff_s", f"must not be above {key}.backoff_max_s"))
     unknown = [event for event in hook.events if event not in WEBHOOK_EVENTS]
     if unknown:
         problems.append(("events", f"unknown {', '.join(map(repr, unknown))}; "

@@ -18,6 +18,7 @@ from wallboard.core.alerts import AlertEngine
 from wallboard.core.businessday import BusinessCalendar, BusinessDay
 from wallboard.core.config import Config
 from wallboard.core.events import Event, Rejection
+from wallboard.core.future_rule import future_limit_ms, future_rejection
 from wallboard.core.ordering import EntryGate, KeyMemory
 from wallboard.core.reserve import CalloutBook
 from wallboard.core.state import HANDLING, WAITING, AgentState, Contact, QueueState
@@ -45,7 +46,7 @@ class BoardState:
         self.config = config
         self.calendar = BusinessCalendar(config.tz, config.day_start, config.shift_spans)
         self.window_ms = config.board.window_minutes * 60_000
-        self.max_future_ms = round(config.board.max_future_s * 1000)
+        self.max_future_s = config.board.max_future_s
         horizon_ms = round(config.board.dedup_window_minutes * 60_000)
         self.as_of = 0
         self.clock: int | None = None  # the latest advance(), for the future-time check
@@ -93,8 +94,7 @@ class BoardState:
         """Fold one decoded event; False when it was not applied (duplicate or future)."""
         ts = event.ts
         if ts > self._future_limit:
-            self.reject(Rejection("bad_timestamp", "ts", "event time is in the future",
-                                  event.entry_id, ts))  # fmt: skip
+            self.reject(future_rejection(ts, self.max_future_s, event.entry_id))
             return False
         key = event.key
         if key is not None and self.keys.seen_before(key, ts):
@@ -123,7 +123,7 @@ class BoardState:
         """Move the board's clock; windows and the business day follow."""
         if self.clock is None or now > self.clock:
             self.clock = now
-            self._future_limit = now + self.max_future_ms
+            self._future_limit = future_limit_ms(now, self.max_future_s)
         if now > self.as_of:
             self._move_to(now)
 
