@@ -2,7 +2,10 @@
 
 Each line is the entry's fields plus `_id` (its stream entry ID) and `_stream`, merged by
 event time; per stream, lines stay in ID order, so reading the archive back checks
-duplicates per stream by ID exactly as a read from Redis does. Streams through: one XRANGE
+duplicates per stream by ID exactly as a read from Redis does. An entry holding bytes that
+are not UTF-8 is kept, not dropped: its line has each such byte as the text `\\xNN` and
+`_bad_encoding` naming the field, so every reader of the archive counts it as `bad_encoding`,
+as a read from Redis does (feeds/replay_reader.py). Streams through: one XRANGE
 page per stream in memory, whatever the window's size. Written to a temporary file and
 renamed, so a failed export never leaves a truncated archive under the wanted name.
 """

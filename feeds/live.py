@@ -78,8 +78,9 @@ class LiveFeed(Reconnecting):
 
     async def _session(self) -> None:
         client = self._connect()
+        sent = self._status.sending()
         await client.ping()
-        self._status.ok()
+        self._status.ok(sent)
         if self._positions is None:
             await self._backfill(client)
         else:
@@ -92,10 +93,14 @@ class LiveFeed(Reconnecting):
         feed = self.config.feed
         # No retries inside redis-py: a dead server must surface at once, not after a minute
         # of silent retries of a blocked read; this loop does the reconnecting.
+        # Text decoded per field in C, a byte that is not UTF-8 kept as a lone surrogate
+        # (surrogateescape): the contract rejects that entry as `bad_encoding`, where strict
+        # decoding failed the whole reply (XREAD, XRANGE, XINFO's first and last entry) and
+        # froze the board.
         client = aioredis.Redis.from_url(
-            self.url, decode_responses=True, socket_timeout=feed.socket_timeout_s,
-            socket_connect_timeout=feed.socket_timeout_s, retry=Retry(NoBackoff(), 0),
-            client_name="wallboard-live",
+            self.url, decode_responses=True, encoding_errors="surrogateescape",
+            socket_timeout=feed.socket_timeout_s, socket_connect_timeout=feed.socket_timeout_s,
+            retry=Retry(NoBackoff(), 0), client_name="wallboard-live",
         )  # fmt: skip
         self._client = client
         return client
@@ -113,10 +118,16 @@ class LiveFeed(Reconnecting):
         while not self._closed:
             assert self._positions is not None
             cursors: dict[Any, Any] = {s: format_id(p.cursor) for s, p in self._positions.items()}
+            # Fresh as of the send: a paused server still ends a waiting XREAD BLOCK on time.
+            sent = self._status.sending()
             reply = await client.xread(cursors, count=FOLLOW_COUNT, block=feed.block_ms)
             stop_if_cancelled()
             count = self._apply(reply)
-            self._status.entries_read(count)  # an empty reply is still a successful read
+            self._status.entries_read(count, sent)  # an empty reply is still a successful read
+            if self._status.overdue():  # it was sent long ago (a stall): is the server back?
+                sent = self._status.sending()
+                await client.ping()
+                self._status.ok(sent)
             if loop.time() >= self._next_check:
                 await self._check(client)
                 self._next_check = loop.time() + feed.check_interval_s
@@ -168,14 +179,20 @@ class LiveFeed(Reconnecting):
         await asyncio.to_thread(fold_backfill, state, pages, now)
         self._state = state
         self._positions = positions
+        # The fold may have taken longer than stale_after_s: show live only if the server
+        # still answers.
+        sent = self._status.sending()
+        await client.ping()
+        self._status.ok(sent)
 
     async def _check(self, client: aioredis.Redis) -> None:
         """XINFO STREAM each stream; on a gap or a reset say so and rebuild."""
         assert self._positions is not None
         for stream in self.streams:
             position = self._positions[stream]
+            sent = self._status.sending()
             verdict = await check_stream(client, stream, position)
-            self._status.ok()
+            self._status.ok(sent)
             if verdict.kind in ("gap", "reset"):
                 self._status.notice = self._notice(stream, verdict, position)
                 await self._backfill(client)
@@ -191,6 +208,10 @@ class LiveFeed(Reconnecting):
         if verdict.kind == "gap":
             lost = f"{hms(verdict.lost_from_ms)} and {hms(verdict.lost_to_ms)}"
             return f"Gap{where}: entries between {lost} were trimmed before being read; {rebuilt}"
+        if verdict.vanished_ms:
+            return (f"Reset{where}: the stream was restored from an older copy or recreated "
+                    f"(an entry read from it, of {hms(verdict.vanished_ms)}, is no longer in "
+                    f"it); {rebuilt}")  # fmt: skip
         return (f"Reset{where}: the stream was deleted or recreated (its newest entry, "
                 f"{hms(verdict.last_generated_ms)}, is older than the newest one known, "
                 f"{hms(position.generated[0])}); {rebuilt}")  # fmt: skip

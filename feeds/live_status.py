@@ -1,11 +1,16 @@
 """The live feed's health record: what state it is in since when, how fresh its data are.
 
 Staleness is worked out when the status is read, not by the read loop, so a loop stuck in a
-hung read still shows stale on time: a frozen board must never look live.
+hung read still shows stale on time: a frozen board must never look live. It is judged on the
+monotonic clock from when the last successful command was *sent*: a reply proves the server
+took the command then, not that it takes commands now (a paused server still answers an
+XREAD BLOCK that was waiting when the pause began, at the end of its block), and a wall clock
+that steps must not hide a stall or fake one.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Final
@@ -22,14 +27,19 @@ class StatusTracker:
     """Mutable health of one feed; `status(newest_event_ts)` gives the frozen FeedStatus."""
 
     def __init__(self, source: str, clock: Callable[[], int], stale_after_ms: int,
-                 secrets: tuple[str, ...] = ()) -> None:  # fmt: skip
+                 secrets: tuple[str, ...] = (), *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.source = source
         self.clock = clock
+        self.monotonic = monotonic
         self.stale_after_ms = stale_after_ms
         self.secrets = tuple(secret for secret in secrets if secret)
         self.state: FeedState = "connecting"
         self.since_ms = clock()
-        self.last_ok_ms: int | None = None  # the last successful command (read or ping)
+        # When the last successful command (read or ping) was sent: on `clock` (for since_ms)
+        # and on `monotonic` (what staleness is judged by).
+        self.last_ok_ms: int | None = None
+        self._last_ok_at: float | None = None
         self.last_data_ms: int | None = None
         self.error: str | None = None
         self.notice: str | None = None
@@ -53,12 +63,22 @@ class StatusTracker:
             text = text.replace(secret, "***")
         return clean(f"{type(error).__name__}: {text}")
 
-    def ok(self) -> None:
-        self.last_ok_ms = self.clock()
+    def sending(self) -> float:
+        """Call just before sending a command; pass the result to `ok` or `entries_read` when
+        it succeeds."""
+        return self.monotonic()
 
-    def entries_read(self, count: int) -> None:
+    def ok(self, sent: float | None = None) -> None:
+        """A command sent at `sent` (a `sending()` reading; None: just now) succeeded."""
+        at = self.monotonic()
+        sent = at if sent is None else min(sent, at)
+        if self._last_ok_at is None or sent > self._last_ok_at:
+            self._last_ok_at = sent
+            self.last_ok_ms = self.clock() - round((at - sent) * 1000)
+
+    def entries_read(self, count: int, sent: float | None = None) -> None:
+        self.ok(sent)
         now = self.clock()
-        self.last_ok_ms = now
         if not count:
             return
         self.last_data_ms = now
@@ -71,12 +91,22 @@ class StatusTracker:
             while seconds and seconds[0][0] <= second - RATE_WINDOW_S:
                 seconds.popleft()
 
+    def _over_ms(self) -> int:
+        """How long past stale_after_ms since the last success was sent (<= 0: fresh)."""
+        if self._last_ok_at is None:
+            return 0
+        return round((self.monotonic() - self._last_ok_at) * 1000) - self.stale_after_ms
+
+    def overdue(self) -> bool:
+        """No command sent within stale_after_ms has succeeded yet."""
+        return self._over_ms() > 0
+
     def status(self, newest_event_ts: int | None) -> FeedStatus:
         now = self.clock()
         state, since = self.state, self.since_ms
-        last_ok = self.last_ok_ms
-        if state in _FOLLOWING and last_ok is not None and now - last_ok > self.stale_after_ms:
-            state, since = "stale", last_ok + self.stale_after_ms
+        over_ms = self._over_ms()
+        if state in _FOLLOWING and over_ms > 0:
+            state, since = "stale", now - over_ms
         first_second = now // 1000 - RATE_WINDOW_S + 1
         recent = sum(count for second, count in self._seconds if second >= first_second)
         return FeedStatus(

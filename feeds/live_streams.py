@@ -42,7 +42,7 @@ def below(lower_ms: int) -> StreamId:
 class Position:
     """Where we are in one stream, and what we know of it at that point."""
 
-    __slots__ = ("added", "cursor", "generated", "last_read")
+    __slots__ = ("added", "checked", "cursor", "generated", "last_read")
 
     def __init__(self, cursor: StreamId, generated: StreamId, added: int | None) -> None:
         self.cursor = cursor  # follow from here (XREAD returns entries after it)
@@ -51,6 +51,9 @@ class Position:
         # what lets a trim of unread entries be told from a trim that stopped at our cursor.
         self.added = added
         self.last_read: StreamId | None = None
+        # The last entry read when the previous check found the stream sound: a second entry
+        # to look for, in case new entries were read after the stream went back.
+        self.checked: StreamId | None = None
 
     def read(self, entry_id: StreamId, count: int) -> None:
         self.cursor = self.last_read = entry_id
@@ -97,7 +100,8 @@ async def read_backfill(client: aioredis.Redis, streams: list[str], lower_ms: in
         lower, upper = f"{max(0, lower_ms)}-0", format_id(generated)
         while True:
             raw = await client.xrange(stream, min=lower, max=upper, count=page)
-            batch = cast(list[tuple[str, Fields]], raw or [])  # decode_responses: all str
+            # The live client's text: a byte that is not UTF-8 as a lone surrogate (feeds/live.py)
+            batch = cast(list[tuple[str, Fields]], raw or [])
             if batch:
                 pages.append([RawEntry(stream, entry_id, fields) for entry_id, fields in batch])
                 position.last_read = to_id(batch[-1][0])
@@ -147,6 +151,7 @@ class Verdict(NamedTuple):
     lost_from_ms: int = 0  # gap: the last ID read .. the first ID still there after the loss
     lost_to_ms: int = 0
     last_generated_ms: int = 0  # reset: the stream's newest ID now
+    vanished_ms: int = 0  # reset of a stream that went on: an entry read, not in it now
 
 
 async def check_stream(client: aioredis.Redis, stream: str, position: Position) -> Verdict:
@@ -154,6 +159,13 @@ async def check_stream(client: aioredis.Redis, stream: str, position: Position) 
 
     Reset: the stream's last generated ID is below the newest we knew: it was deleted and
     recreated (or restored from an older copy); XREAD from our cursor would skip its entries.
+    Or, whatever was written since (a producer may write to a restored copy before we look),
+    the stream holds entries from before one we read (the last one, or the last one at the
+    previous sound check) but not that one, and never deleted it (`max-deleted-entry-id` is
+    below it): it is an older copy, and we counted entries it does not hold. On a reconnect
+    this is looked at before any new entry is read, so it does not depend on who comes first.
+    A stream that holds nothing from before them (a server restarted empty) is followed on:
+    what we read is all anyone can know.
     Gap: entries after our cursor were removed unread. XDEL shows in `max-deleted-entry-id`;
     a trim (MAXLEN/MINID) removes the oldest entries, so it can only have hit unread ones if the
     stream now starts after our cursor, and then it did exactly when more entries were added
@@ -168,6 +180,16 @@ async def check_stream(client: aioredis.Redis, stream: str, position: Position) 
     generated = to_id(str(info["last-generated-id"]))
     if generated < position.generated:
         return Verdict("reset", last_generated_ms=generated[0])
+    for known in dict.fromkeys((position.last_read, position.checked)):
+        if known is not None and await _vanished(client, stream, info, known):
+            return Verdict("reset", last_generated_ms=generated[0], vanished_ms=known[0])
+    verdict = _gap(info, position, generated)
+    if verdict.kind == "ok":
+        position.checked = position.last_read
+    return verdict
+
+
+def _gap(info: dict[str, Any], position: Position, generated: StreamId) -> Verdict:
     cursor = position.cursor
     max_deleted = info.get("max-deleted-entry-id")
     if max_deleted is not None and to_id(str(max_deleted)) > cursor:
@@ -188,3 +210,18 @@ async def check_stream(client: aioredis.Redis, stream: str, position: Position) 
         return Verdict("gap", cursor[0], lost_to)
     position.added = added - length  # all it holds is after our cursor: exact
     return Verdict("ok")
+
+
+async def _vanished(client: aioredis.Redis, stream: str, info: dict[str, Any],
+                    read: StreamId) -> bool:  # fmt: skip
+    """The stream starts at or before an entry we read, that entry is not in it, and it was
+    not deleted (Redis < 7 has no `max-deleted-entry-id`: then counted as lost). A trim only
+    removes the oldest entries, so it cannot have taken this one and left older ones."""
+    first = info.get("first-entry")
+    if not first or to_id(str(first[0])) > read:
+        return False
+    max_deleted = info.get("max-deleted-entry-id")
+    if max_deleted is not None and to_id(str(max_deleted)) >= read:
+        return False  # maybe deleted with XDEL after we read it: nothing we counted is wrong
+    wanted = format_id(read)
+    return not await client.xrange(stream, min=wanted, max=wanted, count=1)

@@ -4,17 +4,26 @@ Used by `wallboard snapshot --redis` and the benchmarks. Entry IDs are only a hi
 time: the window starts at an ID a margin before the wanted time and reads to the end, so
 entries appended later with older event times (a backfill, an import) are still found; the
 fold then selects by event time.
+
+Entries come out as text whatever the client decodes. A byte that is not UTF-8 comes out as a
+lone surrogate (`surrogateescape`), which the contract rejects as `bad_encoding`
+(wallboard/core/events.py): one such entry never fails a read. The client decodes replies
+strictly in C (hiredis), and one undecodable entry fails the whole reply; only then is that
+reply read again as bytes and decoded field by field in Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import redis
+from redis.client import NEVER_DECODE
 
 from wallboard.core.ingest import RawEntry
 
 PAGE = 10_000
+Entries = list[tuple[str, dict[str, str]]]
 
 
 class RedisUnavailable(RuntimeError):
@@ -42,18 +51,52 @@ def redact(url: str) -> str:
     return f"{scheme}://{user + ':***@' if user else '***@'}{host}"
 
 
+def _text(value: bytes | str) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", "surrogateescape")
+
+
+def as_text(entries: Any) -> Entries:
+    """Stream entries (ID, fields) as text: a reply read as bytes, or already text."""
+    if not entries or isinstance(entries[0][0], str):
+        return entries or []
+    return [(_text(entry_id), {_text(k): _text(v) for k, v in (fields or {}).items()})
+            for entry_id, fields in entries]  # fmt: skip
+
+
+def read_entries(client: redis.Redis, *command: str | int) -> Entries:
+    """XRANGE / XREVRANGE `command`'s entries as text (see the module's docstring)."""
+    run: Any = client.execute_command  # untyped in redis-py
+    try:
+        reply = run(*command)
+    except UnicodeDecodeError:  # the connection was dropped with the reply: ask again raw
+        reply = run(*command, **{NEVER_DECODE: True})
+    return as_text(reply)
+
+
+def xread_entries(client: redis.Redis, cursors: dict[str, str],
+                  count: int) -> list[tuple[str, Entries]]:  # fmt: skip
+    """XREAD (without BLOCK) after each stream's cursor: (stream, entries as text) per stream."""
+    command: list[str | int] = ["XREAD", "COUNT", count, "STREAMS", *cursors, *cursors.values()]
+    run: Any = client.execute_command  # untyped in redis-py
+    try:
+        reply = run(*command)
+    except UnicodeDecodeError:  # as in read_entries
+        reply = run(*command, **{NEVER_DECODE: True})
+    items = reply.items() if isinstance(reply, dict) else (reply or [])  # RESP3 gives a dict
+    return [(_text(stream), as_text(entries)) for stream, entries in items]
+
+
 def xrange_pages(client: redis.Redis, stream: str, start_ms: int = 0,
-                 page: int = PAGE) -> Iterator[list[tuple[str, dict[str, str]]]]:  # fmt: skip
+                 page: int = PAGE) -> Iterator[Entries]:  # fmt: skip
     """The stream's entries from ID `start_ms` to the end, a page of XRANGE at a time."""
     lower = f"{max(0, start_ms)}-0"
     while True:
         try:
-            batch = client.xrange(stream, min=lower, max="+", count=page)
+            entries = read_entries(client, "XRANGE", stream, lower, "+", "COUNT", page)
         except redis.ResponseError as exc:  # e.g. WRONGTYPE: a key that is not a stream
             raise RedisUnavailable(f"cannot read stream {stream!r}: {exc}") from None
         except redis.RedisError as exc:
             raise RedisUnavailable(f"lost Redis while reading {stream!r}: {exc}") from None
-        entries: list[tuple[str, dict[str, str]]] = batch or []  # type: ignore[assignment]
         if entries:
             yield entries
         if len(entries) < page:

@@ -13,22 +13,28 @@ at `start - margin` (an entry whose ID is more than the margin *before* its even
 would have been rejected by a live board as from the future) and goes on to the stream's
 end, because a late entry can carry any older event time: entries stamped after the
 window's end are skipped unparsed. The replay then orders by event time, as snapshot does.
+
+An entry holding bytes that are not UTF-8 (a lone surrogate in its text, see
+`feeds.redis_window`) cannot be a JSON line as it is: its line has each such byte as the
+text `\\xNN` and `_bad_encoding` naming the field, so the replay, and any reader of an
+exported archive, rejects it as `bad_encoding`, as a read from Redis does.
 """
 
 from __future__ import annotations
 
-import gzip
 import heapq
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
 import msgspec
 import redis
 
-from feeds.redis_window import RedisUnavailable, xrange_pages
+from feeds.files import Salvage, open_lines
+from feeds.redis_window import RedisUnavailable, read_entries, xrange_pages
 from wallboard.core.businessday import BusinessCalendar
 from wallboard.core.config import Config
+from wallboard.core.events import ENCODING_MARK, undecoded_field
 from wallboard.core.state import HOUR_MS
 from wallboard.core.timeutil import parse_event_time
 
@@ -57,6 +63,22 @@ def _late(fields: dict[str, str], end_ms: int) -> bool:
     return parsed is not None and parsed > end_ms
 
 
+def _escaped(text: str) -> str:
+    """Text with each byte that was not UTF-8 as `\\xNN` (valid text unchanged)."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no reader makes
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def undecodable_line(record: dict[str, str]) -> bytes:
+    """The line of an entry that held bytes that are not UTF-8 (see the module's docstring)."""
+    field = undecoded_field(record) or "?"
+    line = {_escaped(name): _escaped(value) for name, value in record.items()}
+    line[ENCODING_MARK] = field
+    return _encoder.encode(line)
+
+
 Seen = Callable[[int], None] | None
 
 
@@ -75,7 +97,11 @@ def _stream_lines(client: redis.Redis, stream: str, index: int, lower_ms: int, e
             record = dict(fields)
             record["_id"] = entry_id
             record["_stream"] = stream
-            yield key, rank, _encoder.encode(record)
+            try:
+                line = _encoder.encode(record)
+            except UnicodeEncodeError:  # bytes that were not UTF-8: the only text JSON refuses
+                line = undecodable_line(record)
+            yield key, rank, line
         if seen is not None:
             seen(int(entries[-1][0].partition("-")[0]))
 
@@ -91,11 +117,12 @@ def redis_lines(client: redis.Redis, streams: list[str], lower_ms: int, end_ms: 
         yield rank, line
 
 
-def file_lines(path: str | Path, seen: Seen = None) -> Iterator[tuple[int, bytes]]:
-    """The lines of an NDJSON file (.gz too), as `feeds.files.read_ndjson` reads them.
+def file_lines(path: str | Path, seen: Seen = None,
+               salvage: Salvage | None = None) -> Iterator[tuple[int, bytes]]:  # fmt: skip
+    """The lines of an NDJSON file (.gz too), as `feeds.files.read_ndjson` reads them (a
+    damaged .gz raises `feeds.files.DamagedFile`, or stops at the fault given a `salvage`).
     `seen(bytes)` is told how far into the file (compressed bytes) reading has come."""
-    with open(path, "rb") as raw:
-        handle: Iterable[bytes] = gzip.GzipFile(fileobj=raw) if str(path).endswith(".gz") else raw
+    with open_lines(path, salvage) as (handle, raw):
         for number, line in enumerate(handle):
             if seen is not None and not number & 0x3FFF:
                 seen(raw.tell())
@@ -111,9 +138,9 @@ def stream_top_ms(client: redis.Redis, streams: list[str]) -> int | None:
     tops = []
     for stream in streams:
         try:
-            last = client.xrevrange(stream, count=1)
+            last = read_entries(client, "XREVRANGE", stream, "+", "-", "COUNT", 1)
         except redis.RedisError as exc:
             raise RedisUnavailable(f"cannot read stream {stream!r}: {exc}") from None
         if last:
-            tops.append(int(str(last[0][0]).partition("-")[0]))
+            tops.append(int(last[0][0].partition("-")[0]))
     return max(tops, default=None)

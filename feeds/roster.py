@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 import redis
+from redis.client import NEVER_DECODE
 
 from wallboard.core.config import Config
 from wallboard.core.config_alerts import RosterEntry
@@ -15,12 +18,21 @@ def read_roster_hash(client: redis.Redis, key: str) -> tuple[dict[str, RosterEnt
     """The hash's entries and one problem line per entry that could not be read."""
     entries: dict[str, RosterEntry] = {}
     problems: list[str] = []
-    raw: dict[bytes | str, bytes | str] = client.hgetall(key)
-    for agent, value in sorted(raw.items(), key=lambda kv: str(kv[0])):
-        agent_id = agent.decode() if isinstance(agent, bytes) else agent
+    run: Any = client.execute_command  # untyped in redis-py
+    # As bytes, whatever the client decodes: one id that is not UTF-8 is a problem line for
+    # that entry, not a traceback at the board's start.
+    reply = run("HGETALL", key, **{NEVER_DECODE: True})
+    pairs = reply.items() if isinstance(reply, dict) else zip(reply[::2], reply[1::2],
+                                                              strict=True)  # fmt: skip
+    for agent, value in sorted(pairs):
+        try:
+            agent_id = agent.decode()
+        except UnicodeDecodeError:
+            problems.append(f"{key}[{agent!r}]: the agent id is not valid UTF-8")
+            continue
         try:
             entries[agent_id] = msgspec.json.decode(value, type=RosterEntry)
-        except msgspec.DecodeError as exc:
+        except msgspec.DecodeError as exc:  # invalid UTF-8 in the JSON is a DecodeError too
             problems.append(f"{key}[{agent_id!r}]: {exc}")
     return entries, problems
 

@@ -87,7 +87,7 @@ def test_bad_input_is_counted_by_reason_and_kept_for_display() -> None:
     assert snap.events_applied == 1
     assert snap.events_rejected == {"malformed": 1, "missing_field": 1, "unknown_type": 1,
                                     "bad_timestamp": 1, "bad_value": 0, "too_long": 1,
-                                    "control_char": 0}  # fmt: skip
+                                    "control_char": 0, "bad_encoding": 0}  # fmt: skip
     assert [r.reason for r in snap.rejected_recent] == [
         "missing_field", "unknown_type", "bad_timestamp", "malformed", "too_long"]
     assert queue(snap, "q").waiting == 1

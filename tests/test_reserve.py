@@ -81,7 +81,7 @@ def test_ranking_skill_then_fewest_callouts_then_level(tmp_path: Path) -> None:
     assert build_snapshot(state).callouts[0].agents[0].status == "declined"
 
 
-def test_roster_from_a_redis_hash(redis_client: redis.Redis, stream_key: str,
+def test_roster_from_a_redis_hash(redis_client: redis.Redis, redis_url: str, stream_key: str,
                                   tmp_path: Path) -> None:  # fmt: skip
     key = f"{stream_key}:roster"
     redis_client.hset(key, mapping={
@@ -91,8 +91,13 @@ def test_roster_from_a_redis_hash(redis_client: redis.Redis, stream_key: str,
     })  # fmt: skip
     config = config_from(tmp_path, ROSTER.replace("[reserve]\n",
                                                   f'[reserve]\nroster_hash = "{key}"\n'))
+    raw = redis.Redis.from_url(redis_url)  # bytes a strict client cannot decode
+    raw.hset(key, mapping={b"x\xff": b'{"name": "n"}', b"r8": b'{"name": "\xff"}'})
+    raw.close()
     problems = merge_roster_hash(redis_client, config)
-    assert len(problems) == 1 and "'bad'" in problems[0]
+    # Each entry that cannot be read is a line, the rest are read (was: UnicodeDecodeError).
+    assert len(problems) == 3, problems
+    assert "'bad'" in problems[0] and "'r8'" in problems[1] and "not valid UTF-8" in problems[2]
     assert config.reserve.agents["r9"].handle == "wx:nine"
     assert config.reserve.agents["r1"].name == "Reserve One"
     state = BoardState(config)

@@ -14,12 +14,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 import msgspec
 import redis
 
+from feeds.redis_window import read_entries, xread_entries
 from feeds.simulator.model import Record, Simulator
+from wallboard.core.events import undecoded_field
 from wallboard.core.timeutil import parse_stream_id
 
 PIPELINE_BATCH = 2_000
@@ -91,12 +93,12 @@ class EntryIds:
 def stream_top(client: redis.Redis, stream: str) -> tuple[int, int] | None:
     """The ID of the newest entry of `stream`, None when it is empty or missing."""
     try:
-        last = client.xrevrange(stream, count=1)
+        last = read_entries(client, "XREVRANGE", stream, "+", "-", "COUNT", 1)  # any bytes
     except redis.ResponseError as exc:
         raise SimulatorError(f"cannot use {stream!r} as a stream: {exc}") from None
     if not last:
         return None
-    return parse_stream_id(str(last[0][0]))
+    return parse_stream_id(last[0][0])
 
 
 class RedisSink:
@@ -180,13 +182,15 @@ class ControlLink:
 
     def poll(self, sim: Simulator) -> None:
         try:
-            reply: Any = self.client.xread({self.stream: self.last_id}, count=500)
+            reply = xread_entries(self.client, {self.stream: self.last_id}, count=500)
         except redis.ResponseError as exc:
             raise SimulatorError(f"cannot read control stream {self.stream!r}: {exc}") from None
-        for _stream, entries in reply or ():
+        for _stream, entries in reply:
             for entry_id, fields in entries:
-                self.last_id = str(entry_id)
+                self.last_id = entry_id
                 if fields.get("type") != "reserve.callout" or not fields.get("callout"):
+                    continue
+                if undecoded_field(fields) is not None:  # bytes that are not UTF-8: no callout
                     continue
                 agents = [a.strip() for a in str(fields.get("agents", "")).split(",")]
                 sim.callout(str(fields["callout"])[:256], fields.get("queue"),

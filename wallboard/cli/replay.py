@@ -7,15 +7,19 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail
+from wallboard.cli.salvage import damaged_file_stops, salvage_for, salvage_option, tell_salvaged
 from wallboard.core.config import Config
 from wallboard.core.timeutil import format_local
 from wallboard.replay.engine import Replay
 from wallboard.replay.player import SPEEDS
+
+if TYPE_CHECKING:
+    from feeds.files import Salvage
 
 # A checkpoint at least every this much reading, decoding and folding: a seek redoes no more
 # than that (plus restoring a checkpoint, about 0.1 s, and the snapshot): under 1 s with room
@@ -68,9 +72,10 @@ def _progress(label: str, length: int, quiet: bool) -> Any:
 
 
 def load_window(config: Config, redis_url: str | None, streams: tuple[str, ...],
-                file_path: str | None, start: int, end: int, *,
-                quiet: bool = False) -> Replay:  # fmt: skip
-    """Read and fold the window once (checkpoints on the way), with a progress bar."""
+                file_path: str | None, start: int, end: int, *, quiet: bool = False,
+                salvage: Salvage | None = None) -> Replay:  # fmt: skip
+    """Read and fold the window once (checkpoints on the way), with a progress bar. A damaged
+    --file ends the command (exit 2), unless `salvage` is given: then it is told the damage."""
     replay = Replay(config, start, end, budget_s=CHECKPOINT_BUDGET_S, timer=time.perf_counter)
     if file_path:
         import os
@@ -84,7 +89,9 @@ def load_window(config: Config, redis_url: str | None, streams: tuple[str, ...],
                 bar.update(position - done[0])
                 done[0] = position
 
-            replay.load(file_lines(file_path, seen))
+            with damaged_file_stops(salvage):
+                replay.load(file_lines(file_path, seen, salvage))
+        tell_salvaged(salvage, file_path)
         return replay
     assert redis_url is not None
     from feeds.redis_window import RedisUnavailable, connect
@@ -112,11 +119,12 @@ def load_window(config: Config, redis_url: str | None, streams: tuple[str, ...],
 
 
 def describe(config: Config, redis_url: str | None, streams: tuple[str, ...],
-             file_path: str | None) -> str:  # fmt: skip
+             file_path: str | None, salvage: Salvage | None = None) -> str:  # fmt: skip
     from feeds.redis_window import redact
 
     if file_path:
-        return file_path
+        note = salvage.note() if salvage is not None else None
+        return file_path if note is None else f"{file_path} ({note})"
     return f"{redact(redis_url or '')} {' '.join(streams or config.streams)}"
 
 
@@ -130,16 +138,18 @@ def _speed(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
 @window_options
 @click.option("--speed", type=int, default=1, show_default=True, callback=_speed, metavar="N",
               help=f"Initial playback speed: {', '.join(map(str, SPEEDS))}.")
+@salvage_option
 @click.pass_context
 def replay(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...],
            file_path: str | None, from_text: str, to_text: str, config_path: str | None,
-           speed: int) -> None:  # fmt: skip
+           speed: int, salvage: bool) -> None:  # fmt: skip
     """Replay a past window on the board: same fold, widgets and alerts, a virtual clock."""
     config = load_config_or_fail(config_path)
     start, end = parse_window(config, from_text, to_text)
     check_source(ctx, redis_url, file_path)
+    salvaged = salvage_for(salvage, file_path)
     began = time.perf_counter()
-    engine = load_window(config, redis_url, streams, file_path, start, end)
+    engine = load_window(config, redis_url, streams, file_path, start, end, salvage=salvaged)
     click.echo(f"{engine.events:,} events folded in {time.perf_counter() - began:.1f} s; "
                f"{len(engine.markers)} alert/callout markers; replaying "
                f"{format_local(start, config.tz)} to {format_local(end, config.tz)}",
@@ -147,6 +157,6 @@ def replay(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...],
     from wallboard.app.replay import ReplayApp
 
     ReplayApp(engine, config, speed=speed,
-              description=describe(config, redis_url, streams, file_path)).run()
+              description=describe(config, redis_url, streams, file_path, salvaged)).run()
 
 

@@ -15,6 +15,7 @@ from wallboard.cli.replay import (
     parse_window,
     window_options,
 )
+from wallboard.cli.salvage import salvage_for, salvage_option
 from wallboard.core.config import Config
 from wallboard.replay.engine import Replay
 
@@ -53,18 +54,21 @@ def build_report(engine: Replay, config: Config, source: str) -> str:
 @click.option("-o", "--output", "output", required=True, metavar="FILE.html",
               type=click.Path(dir_okay=False, writable=True), help="The HTML file to write.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@salvage_option
 @click.pass_context
 def report(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...],
            file_path: str | None, from_text: str, to_text: str, config_path: str | None,
-           output: str, quiet: bool) -> None:  # fmt: skip
+           output: str, quiet: bool, salvage: bool) -> None:  # fmt: skip
     """Write the post-mortem of a window: charts, alerts, callouts, overloaded agents and
     rejected events, in one HTML file a browser opens."""
     config = load_config_or_fail(config_path)
     start, end = parse_window(config, from_text, to_text)
     check_source(ctx, redis_url, file_path)
+    salvaged = salvage_for(salvage, file_path)
     began = time.perf_counter()
-    engine = load_window(config, redis_url, streams, file_path, start, end, quiet=quiet)
-    html = build_report(engine, config, describe(config, redis_url, streams, file_path))
+    engine = load_window(config, redis_url, streams, file_path, start, end, quiet=quiet,
+                         salvage=salvaged)  # fmt: skip
+    html = build_report(engine, config, describe(config, redis_url, streams, file_path, salvaged))
     try:
         Path(output).write_text(html, encoding="utf-8")
     except OSError as exc:

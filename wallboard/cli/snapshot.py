@@ -7,6 +7,7 @@ import sys
 import click
 
 from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail
+from wallboard.cli.salvage import damaged_file_stops, salvage_for, salvage_option, tell_salvaged
 from wallboard.core.fold import BoardState
 
 
@@ -22,10 +23,11 @@ from wallboard.core.fold import BoardState
 @click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
               type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the documented contract).")
+@salvage_option
 @click.pass_context
 def snapshot(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...],
              file_path: str | None, at_text: str, config_path: str | None,
-             as_json: bool) -> None:  # fmt: skip
+             as_json: bool, salvage: bool) -> None:  # fmt: skip
     """Fold the events up to --at and print the board's numbers."""
     from wallboard.core.ingest import fold_until
     from wallboard.core.snapshot import build_snapshot, to_json
@@ -38,12 +40,15 @@ def snapshot(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...]
         raise click.UsageError("give either --redis or --file, not both")
     if not file_path and not redis_url:
         raise click.UsageError("give --redis URL (or WALLBOARD_REDIS_URL) or --file PATH")
+    salvaged = salvage_for(salvage, file_path)
 
     state = BoardState(config)
     if file_path:
         from feeds.files import read_ndjson
 
-        fold_until(state, read_ndjson(file_path), at)
+        with damaged_file_stops(salvaged):
+            fold_until(state, read_ndjson(file_path, salvaged), at)
+        tell_salvaged(salvaged, file_path)
     else:
         assert redis_url is not None
         from feeds.redis_window import RedisUnavailable, connect, read_streams

@@ -3,6 +3,13 @@
 Every producer, down to `redis-cli XADD`, writes flat string fields, so this module is the
 single gate: whatever passes here is safe to fold and safe to draw; whatever does not is a
 `Rejection` with one of the named reasons. The ingest gateway validates with the same function.
+
+Bytes that are not UTF-8: the Redis readers decode each key and value with `surrogateescape`,
+so such a byte arrives here as a lone surrogate (U+DC80-U+DCFF), which strict UTF-8 never
+yields and no JSON decoder here accepts. An entry holding one, in a key or a value, is
+rejected as `bad_encoding` before any other check, naming the field. An archive line carries
+such an entry with the bytes written as `\\xNN` and `ENCODING_MARK` naming the field
+(feeds/replay_reader.py); it is rejected the same way.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
@@ -64,7 +71,11 @@ REASONS: Final = (
     "bad_value",
     "too_long",
     "control_char",
+    "bad_encoding",
 )
+# The field an archive line gets for an entry that held bytes that are not UTF-8: its value
+# names the field, and the line is rejected as `bad_encoding` wherever it is read.
+ENCODING_MARK: Final = "_bad_encoding"
 
 # Every field the contract knows. Only these are checked; anything else is ignored.
 STRING_FIELDS: Final = (
@@ -74,8 +85,11 @@ STRING_FIELDS: Final = (
 )  # fmt: skip
 _NUMERIC_OK: Final = frozenset({"ts", "value", "rating", "v"})
 
-# C0 controls, DEL and C1 controls (which include the 8-bit CSI).
-_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
+# C0 controls, DEL and C1 controls (which include the 8-bit CSI), and lone surrogates: bytes
+# that were not UTF-8, told apart from controls only on the (rare) way out.
+_UNSAFE: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_SHOWN_LEN: Final = 40
 
 
 class Rejection(msgspec.Struct, frozen=True, gc=False):
@@ -90,6 +104,45 @@ class Rejection(msgspec.Struct, frozen=True, gc=False):
 
 def _comma_list(text: str) -> tuple[str, ...]:
     return tuple(part for part in (p.strip() for p in text.split(",")) if part)
+
+
+def _undecoded(text: object) -> bool:
+    return isinstance(text, str) and not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def shown_name(name: str) -> str:
+    """A field name as printable ASCII for a rejection: a byte that was not UTF-8 as `\\xNN`,
+    as is any other byte outside printable ASCII; at most 40 characters."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no reader makes: escape it as text
+        raw = name.encode("utf-8", "backslashreplace")
+    return ascii(raw)[2:-1][:_SHOWN_LEN]
+
+
+def undecoded_field(fields: Mapping[Any, object]) -> str | None:
+    """The field (`shown_name`) whose key or value holds bytes that were not UTF-8, the first in
+    the entry's order, or the one an archive line's `ENCODING_MARK` names; None when there is
+    none. The whole entry is looked at, fields outside the contract too."""
+    for name, raw in fields.items():
+        if name == ENCODING_MARK:
+            return raw if isinstance(raw, str) and raw.isascii() and raw.isprintable() \
+                and len(raw) <= _SHOWN_LEN else shown_name(str(raw))  # fmt: skip
+        if _undecoded(name):
+            return shown_name(str(name))
+        if _undecoded(raw):
+            return shown_name(str(name))
+    return None
+
+
+def _bad_encoding(fields: Mapping[Any, object], entry_id: str | None,
+                  ts: int | None) -> Rejection | None:  # fmt: skip
+    """The `bad_encoding` rejection of an entry, if it is one: asked before any other reason is
+    given (off the hot path), so that reason is the same whatever else is wrong with it."""
+    field = undecoded_field(fields)
+    if field is None:
+        return None
+    return Rejection("bad_encoding", field, f"{field}: not valid UTF-8", entry_id, ts)
 
 
 def decode(fields: object, entry_id: str | None = None) -> Event | Rejection:
@@ -116,32 +169,46 @@ def decode(fields: object, entry_id: str | None = None) -> Event | Rejection:
     if entry_id is not None:
         parsed_id = parse_stream_id(entry_id)
         if parsed_id is None:
-            return Rejection("bad_value", "_id", "entry ID is not <ms>-<seq>", entry_id)
+            return _bad_encoding(fields, entry_id, None) or Rejection(
+                "bad_value", "_id", "entry ID is not <ms>-<seq>", entry_id
+            )
         entry_ms = parsed_id[0]
 
     # Time first: the caller selects entries by event time, even rejected ones.
     ts_text = values.get("ts")
     if ts_text is None:
         if entry_ms is None:
-            return Rejection("missing_field", "ts", "no ts and no stream entry ID", entry_id)
+            return _bad_encoding(fields, entry_id, None) or Rejection(
+                "missing_field", "ts", "no ts and no stream entry ID", entry_id
+            )
         ts = entry_ms
     else:
         if len(ts_text) > MAX_FIELD_LEN:
-            return Rejection("too_long", "ts", "ts is longer than 256 characters", entry_id)
+            return _bad_encoding(fields, entry_id, None) or Rejection(
+                "too_long", "ts", "ts is longer than 256 characters", entry_id
+            )
         parsed_ts = parse_event_time(ts_text)
         if parsed_ts is None:
-            return Rejection(
+            return _bad_encoding(fields, entry_id, None) or Rejection(
                 "bad_timestamp", "ts", "ts is neither epoch milliseconds nor RFC 3339 "
                 "with an offset", entry_id)  # fmt: skip
         ts = parsed_ts
 
+    # Keys (or values) outside the contract: only then can one be undecodable unseen below.
+    if len(fields) > len(values):
+        rejection = _bad_encoding(fields, entry_id, ts)
+        if rejection is not None:
+            return rejection
+    # Every contract value is scanned here, so no later check meets undecodable bytes.
     for name, text in values.items():
         if len(text) > MAX_FIELD_LEN:
-            return Rejection("too_long", name, f"{name} is longer than 256 characters",
-                             entry_id, ts)  # fmt: skip
-        if _CONTROL.search(text) is not None:
-            return Rejection("control_char", name, f"{name} contains a control character",
-                             entry_id, ts)  # fmt: skip
+            return _bad_encoding(fields, entry_id, ts) or Rejection(
+                "too_long", name, f"{name} is longer than 256 characters", entry_id, ts
+            )
+        if _UNSAFE.search(text) is not None:
+            return _bad_encoding(fields, entry_id, ts) or Rejection(
+                "control_char", name, f"{name} contains a control character", entry_id, ts
+            )
 
     kind = values.get("type")
     if kind is None:

@@ -10,6 +10,18 @@ RFC 3339 time, an empty `queue` or `id`, any rule broken) goes the slow way: par
 `decode` gives (property-tested in tests/test_replay_decode.py).
 
 `decode_lines` does a batch: one byte scan and one msgspec call for the lot.
+
+Nesting: a line whose JSON nests arrays and objects more than `MAX_NESTING` deep is not
+parsed at all (`parse_line` gives a non-mapping: `malformed`), whatever it holds, so the
+parser's recursion never reaches the interpreter's limit and every reader draws the line at
+the same depth. The fast path costs nothing for it: its struct forbids unknown fields and
+types every known one as a string, so what it accepts nests one level deep; a line with
+unknown fields is parsed (one at a time) with a lenient struct only when its brackets are too
+few to nest deeper (`_few_brackets`), and goes the slow way otherwise.
+
+Unknown fields are not checked (docs/events.md): the lenient struct skips their values, so
+`parse_line` too, when only they stop the JSON parser (a number beyond its range, text that
+is not UTF-8), takes the line's known fields.
 """
 
 from __future__ import annotations
@@ -62,9 +74,23 @@ def _field(name: str) -> tuple[str, Any, Any]:
 # One struct for every type, every field optional: a tagged union (a struct per type, required
 # fields checked in C) parsed faster but made each attribute read below polymorphic (eight
 # types through one function defeat CPython's attribute caches): 3.55 against 2.89 us an event.
-Line: Any = msgspec.defstruct("Line", [_field(name) for name in (*ev.STRING_FIELDS, "_stream")],
-                              gc=False)  # fmt: skip
+_LINE_SPEC: Final = [_field(name) for name in (*ev.STRING_FIELDS, "_stream")]
+# Strict: a line with a field the contract does not know fails here, so that a line accepted
+# on the fast path holds no nesting (an unknown field's value could nest as deep as it likes).
+Line: Any = msgspec.defstruct("Line", _LINE_SPEC, gc=False, forbid_unknown_fields=True)
+# Lenient: unknown fields skipped, for a line whose brackets cannot nest past the limit.
+LenientLine: Any = msgspec.defstruct("LenientLine", _LINE_SPEC, gc=False)
 _decoder: Final = msgspec.json.Decoder(Line)
+_lenient_decoder: Final = msgspec.json.Decoder(LenientLine)
+# Loose: the known fields (and an archive's encoding mark) as any JSON, the unknown ones
+# skipped: not checked, as on the fast path (a number too large for Python's parser, bytes
+# that are not UTF-8 in them pass).
+_LOOSE_FIELDS: Final = (*ev.STRING_FIELDS, "_stream", ev.ENCODING_MARK)
+_any_field: Any = msgspec.field
+LooseLine: Any = msgspec.defstruct("LooseLine", [
+    (f"f{at}", Any, _any_field(default=None, name=name))
+    for at, name in enumerate(_LOOSE_FIELDS)], gc=False)  # fmt: skip
+_loose_decoder: Final = msgspec.json.Decoder(LooseLine)
 _LINE_FIELDS: Final = (*ev.STRING_FIELDS, "_stream")
 # Where each required field sits in `astuple(line)`, per type.
 _REQUIRED: Final = {kind: tuple(_LINE_FIELDS.index(n) for n in names)
@@ -73,7 +99,14 @@ _astuple: Final = msgspec.structs.astuple
 _KINDS: Final = {kind: kind for kind in ev.REQUIRED}  # the type string, one object a type
 _any_decoder: Final = msgspec.json.Decoder()
 _NOT_JSON: Final = {"_malformed": "line is not a JSON object"}
+_TOO_DEEP: Final = {"_malformed": "line nests too deep"}
+# Events are flat maps; an unknown field may hold some structure (ignored), never this deep.
+MAX_NESTING: Final = 32
+_NOT_BRACKETS: Final = bytes(byte for byte in range(256) if byte not in b'[]{}"')
+_NOT_MARKS: Final = bytes(byte for byte in range(256) if byte not in b'[]{},"')
+_OPENERS: Final = b"[{"
 _FAILED: Final = (msgspec.DecodeError, msgspec.ValidationError)
+_ENCODING_MARK: Final = ev.ENCODING_MARK.encode()
 # The order `_event` unpacks a line's fields in, and the order it passes Event's fields in;
 # should either change, the slow path takes over.
 _POSITIONAL: Final = _LINE_FIELDS == (
@@ -87,17 +120,82 @@ _POSITIONAL: Final = _LINE_FIELDS == (
 
 
 def parse_line(line: bytes) -> object:
-    """The line as `read_ndjson` yields it: a JSON value, or a non-mapping when not JSON."""
+    """The line as `read_ndjson` yields it: a JSON value, or a non-mapping when not JSON or
+    nested deeper than `MAX_NESTING`. Fields the contract does not know are not checked:
+    when only they stop the JSON parser, the line is its known fields."""
+    if not _few_brackets(line, MAX_NESTING) and too_deep_at(line, MAX_NESTING) >= 0:
+        return [_TOO_DEEP]
     try:
         return _any_decoder.decode(line)
     except msgspec.DecodeError:
+        pass
+    try:
+        loose = _loose_decoder.decode(line)
+    except _FAILED:
         return [_NOT_JSON]
+    return {name: value for name, value in zip(_LOOSE_FIELDS, _astuple(loose), strict=True)
+            if value is not None}  # fmt: skip
+
+
+def _few_brackets(data: bytes, limit: int) -> bool:
+    """Too few brackets to nest deeper than `limit` (1 or more): a cheap bound. A flat event's
+    line has no `[` and one `{`, its first byte: two memchr scans say so."""
+    if b"[" not in data and data.find(b"{", 1) < 0:
+        return True
+    return data.count(b"[") + data.count(b"{") <= limit
+
+
+def too_deep_at(text: bytes, limit: int) -> int:
+    """-1 when JSON `text` nests arrays and objects at most `limit` deep (brackets inside
+    strings do not count). Otherwise how many commas the outermost array or object had
+    passed where the text went deeper: for a top-level array, the index of the element at
+    fault. The scan reads the text as a parser would up to its first syntax error, so a
+    parser given text that passes never recurses deeper than `limit`."""
+    if _few_brackets(text, limit) or not _nests_past(_outside_strings(text, _NOT_BRACKETS),
+                                                     limit):  # fmt: skip
+        return -1
+    # Too deep: once more with the commas, to say where.
+    depth = 0
+    element = 0
+    for mark in _outside_strings(text, _NOT_MARKS):
+        if mark in _OPENERS:
+            depth += 1
+            if depth > limit:
+                break
+        elif mark == 0x2C:  # ,
+            if depth == 1:
+                element += 1
+        else:  # ] }
+            depth -= 1
+    return element
+
+
+def _outside_strings(text: bytes, drop: bytes) -> bytes:
+    """The bytes of `text` outside JSON strings, less those in `drop` (which keeps quotes).
+    Escapes go first (an escaped backslash, then an escaped quote: a parser's reading, left
+    to right); then every other quote opens or closes a string. All of it runs in C."""
+    bare = text.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, drop)
+    return b"".join(bare.split(b'"')[::2])
+
+
+def _nests_past(brackets: bytes, limit: int) -> bool:
+    depth = 0
+    for mark in brackets:
+        if mark in _OPENERS:
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def _suspect(data: bytes) -> bool:
     """Bytes that may stand for a control character in a value: JSON escapes, DEL, and the
-    UTF-8 lead byte of U+0080-U+00BF (the C1 controls live there)."""
-    return b"\\" in data or b"\x7f" in data or (not data.isascii() and b"\xc2" in data)
+    UTF-8 lead byte of U+0080-U+00BF (the C1 controls live there); and the field that marks
+    an entry that held bytes that are not UTF-8 (`decode` rejects it: `bad_encoding`)."""
+    return (b"\\" in data or b"\x7f" in data or (not data.isascii() and b"\xc2" in data)
+            or _ENCODING_MARK in data)  # fmt: skip
 
 
 def decode_line(line: bytes) -> Decoded:
@@ -130,8 +228,10 @@ def decode_lines(lines: Sequence[bytes]) -> list[Decoded]:
 
 def _clean(line: bytes) -> Decoded:
     """A line without suspect bytes."""
+    # Unknown fields are skipped only where the line's brackets are too few to nest too deep.
+    decoder = _lenient_decoder if _few_brackets(line, MAX_NESTING) else _decoder
     try:
-        struct = _decoder.decode(line)
+        struct = decoder.decode(line)
     except _FAILED:
         return _slow(line)
     event = _event(struct)
