@@ -51,6 +51,9 @@ class AlertBanner(Static):
     AlertBanner.-on { display: block; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+
     def show(self, snap: Snapshot, now_ms: int) -> None:
         alerts = unacked_critical(snap)
         self.set_class(bool(alerts), "-on")
@@ -58,8 +61,8 @@ class AlertBanner(Static):
             return
         first = alerts[0]
         more = f"  (+{len(alerts) - 1} more)" if len(alerts) > 1 else ""
-        self.update(Content(f"‼ CRITICAL ‼ {clean(first.message, 120)} · for "
-                            f"{age((now_ms - first.raised_at_ms) / 1000)}{more}"))
+        self.update(line(f"‼ CRITICAL ‼ {clean(first.message, 120)} · for "
+                         f"{age((now_ms - first.raised_at_ms) / 1000)}{more}"))
 
 
 def _callout_lines(callouts: Sequence[CalloutSnapshot], now_ms: int,
@@ -83,7 +86,7 @@ class AlertsSummary(Static):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__("", id=id, markup=False)
         self.border_title = "Alerts"
         self._content: Content | None = None
 

@@ -19,7 +19,7 @@ class _Box(Static):
     """
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__("", id=id, markup=False)
         self.border_title = title
         self._content: Content | None = None
 

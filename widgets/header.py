@@ -69,7 +69,7 @@ class BoardHeader(Static):
     """
 
     def __init__(self, tz: ZoneInfo, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__("", id=id, markup=False)
         self.tz = tz
         self.page = ""
         self._content: Content | None = None

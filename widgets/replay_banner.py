@@ -30,7 +30,7 @@ class ReplayBanner(Static):
     """
 
     def __init__(self, tz: ZoneInfo, start_ms: int, end_ms: int, **kwargs: str) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(markup=False, **kwargs)  # type: ignore[arg-type]
         self.tz = tz
         self.start_ms = start_ms
         self.end_ms = end_ms

@@ -20,6 +20,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from wallboard.core.sanitize import clean
+from widgets.safe_text import UNBOUNDED
+
 T = TypeVar("T")
 
 # One cell: its text and a style name (a component class suffix, "" for plain).
@@ -211,12 +214,13 @@ class RowList(ScrollView, Generic[T], can_focus=True):
         gap_style = self._style(row[0][1] if row and row[0][1] == "header" else "")
         if cursor is not None:
             gap_style = gap_style + cursor
-        for i, ((text, style_name), w, align) in enumerate(cells):
+        for i, ((raw, style_name), w, align) in enumerate(cells):
             if i:
                 segments.append(Segment(" ", gap_style))
             style = self._style(style_name)
             if cursor is not None:
                 style = style + cursor
+            text = clean(raw, UNBOUNDED)  # what a formatter forgot: nothing raw reaches the screen
             pad = w - cell_len(text)
             shown = " " * pad + text if align == "right" and pad > 0 else text
             segments.append(Segment(set_cell_size(shown, w), style))

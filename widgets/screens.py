@@ -103,7 +103,7 @@ class DrillScreen(Screen[None]):
         self._fill = fill
         # Held, not queried: the app may hand a snapshot to a screen whose children are being
         # removed (on exit), and a query would then find nothing.
-        self.summary = Static("", id="drill-summary")
+        self.summary = Static("", id="drill-summary", markup=False)
         self.contacts = ContactList()
         self.agents = AgentPanel(config.agent_load, id="drill-agents")
         self.agents.filter = AgentFilter(queue=queue)

@@ -8,6 +8,7 @@ from typing import Final
 from textual.content import Content
 
 from widgets.fmt import LABELS, Level
+from widgets.safe_text import plain
 
 LEVEL_STYLE: Final[dict[str, str]] = {
     "ok": "$success",
@@ -26,4 +27,11 @@ def badge(level: Level) -> tuple[str, str]:
 
 
 def line(*parts: str | tuple[str, str] | Content) -> Content:
-    return Content.assemble(*parts)
+    """Content from plain text and (text, style) pieces. The text is cleaned here (widgets'
+    last line of defence: nothing raw reaches the terminal) and never parsed as markup; the
+    styles are ours."""
+    return Content.assemble(*(
+        part if isinstance(part, Content)
+        else plain(part) if isinstance(part, str)
+        else (plain(part[0]), part[1])
+        for part in parts))  # fmt: skip

@@ -43,7 +43,7 @@ class Timeline(Static):
 
     def __init__(self, tz: ZoneInfo, start_ms: int, end_ms: int,
                  markers: Sequence[tuple[int, str]], **kwargs: str) -> None:  # fmt: skip
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(markup=False, **kwargs)  # type: ignore[arg-type]
         self.tz = tz
         self.start_ms = start_ms
         self.end_ms = end_ms

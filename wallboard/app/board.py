@@ -20,6 +20,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
@@ -51,6 +52,7 @@ from widgets.floor import FloorSummary
 from widgets.header import BoardHeader
 from widgets.queues import QueueTable
 from widgets.rowlist import RowList
+from widgets.safe_text import literal
 from widgets.screens import DrillScreen, HelpScreen
 from widgets.tiles import QueueTiles
 from widgets.trends import TrendCharts
@@ -126,7 +128,7 @@ class WallboardApp(App[None]):
         self.tiles = QueueTiles(display, fit=kiosk, id="tiles")
         self.floor = FloorSummary(id="floor")
         self.alerts = AlertsSummary(id="alerts-box")
-        self.banner = AlertBanner("", id="banner")
+        self.banner = AlertBanner(id="banner")
         self.alert_list = AlertList(id="alert-list")
         self.callout_list = CalloutList(id="callout-list")
         self._rung: set[str] = set()  # critical alerts the bell has rung for
@@ -196,8 +198,7 @@ class WallboardApp(App[None]):
             await self.source.run()
         except Exception as exc:  # the feed's own loop reconnects; this is a bug or bad URL
             self.source_error = clean(f"{type(exc).__name__}: {exc}", 200)
-            self.notify(self.source_error, title="Feed stopped", severity="error",
-                        timeout=30)  # fmt: skip
+            self.tell(self.source_error, title="Feed stopped", severity="error", timeout=30)
 
     async def on_unmount(self) -> None:
         await self.source.close()
@@ -445,11 +446,11 @@ class WallboardApp(App[None]):
             pending = [a for a in active_alerts(snap) if a.acked_by is None]
             alert_id = pending[0].id if pending else None
         if alert_id is None:
-            self.notify("No alert to acknowledge.")
+            self.tell("No alert to acknowledge.")
             return
         if await self.send_control({"type": "alert.ack", "alert": alert_id,
                                     "ts": str(self.now_ms)}):  # fmt: skip
-            self.notify(f"Acknowledged {clean(alert_id, 80)}", title="Alert")
+            self.tell(f"Acknowledged {clean(alert_id, 80)}", title="Alert")
 
     async def action_confirm_callout(self) -> None:
         """Confirm the selected (or the first) recommended callout: a `reserve.callout`."""
@@ -460,15 +461,15 @@ class WallboardApp(App[None]):
         key = self.callout_list.cursor_key() if self.page == "alerts" else None
         rec = recs.get(key or "") or next(iter(recs.values()), None)
         if rec is None:
-            self.notify("No callout to confirm: nothing recommended, or nobody free.")
+            self.tell("No callout to confirm: nothing recommended, or nobody free.")
             return
         callout_id = f"co-{self.now_ms}-{rec.queue}"
         sent = await self.send_control({"type": "reserve.callout", "callout": callout_id,
                                         "queue": rec.queue, "agents": ",".join(rec.agents),
                                         "ts": str(self.now_ms)})  # fmt: skip
         if sent:
-            self.notify(f"Called in {', '.join(rec.agents)} for {clean(rec.queue, 30)}",
-                        title="Reserve callout")  # fmt: skip
+            who = ", ".join(clean(agent, 30) for agent in rec.agents)
+            self.tell(f"Called in {who} for {clean(rec.queue, 30)}", title="Reserve callout")
 
     @on(RowList.Selected, "#alert-list")
     def _alert_selected(self, event: RowList.Selected) -> None:
@@ -487,13 +488,20 @@ class WallboardApp(App[None]):
         """Send a supervisor action (alert.ack, reserve.callout) to the control stream, signed
         with `user`; a viewer, or a board without a control sink, is refused with a notice."""
         if self.role != "supervisor":
-            self.notify("This view is read only: only a supervisor can do that.",
-                        title="Not allowed", severity="warning")  # fmt: skip
+            self.tell("This view is read only: only a supervisor can do that.",
+                      title="Not allowed", severity="warning")  # fmt: skip
             return None
         if self.control is None:
-            self.notify("This board has no control stream.", severity="warning")
+            self.tell("This board has no control stream.", severity="warning")
             return None
         return await self.control.send({**fields, "by": self.user or "?"})
+
+    def tell(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+             timeout: float | None = None) -> None:  # fmt: skip
+        """A notification with event text in it: plain text, cleaned (`notify` would parse
+        it as markup, and an agent named `a[/x]b` would stop the board)."""
+        self.notify(clean(message, 400), title=clean(title, 60), severity=severity,
+                    timeout=timeout, markup=False)  # fmt: skip
 
     # ---- command palette ------------------------------------------------------------------
 
@@ -507,7 +515,7 @@ class WallboardApp(App[None]):
                                 lambda s=sort: self.set_sort(s))
         if self.snapshot is not None:
             for q in self.snapshot.queues:
-                name = clean(q.queue, 40)
+                name = literal(q.queue, 40)  # the palette reads its titles as markup
                 yield SystemCommand(f"Drill into queue {name}",
                                     "Waiting contacts and agents of the queue",
                                     lambda n=q.queue: self.drill(n))

@@ -127,9 +127,9 @@ class ReplayApp(WallboardApp):
     def action_marker(self, direction: int) -> None:
         found = self.player.marker(direction)
         if found is None:
-            self.notify("No further alert or callout in that direction.")
+            self.tell("No further alert or callout in that direction.")
         else:
-            self.notify(clean(found.label, 120), title=found.kind.capitalize())
+            self.tell(clean(found.label, 120), title=found.kind.capitalize())
         self.tick()
 
     def action_goto(self) -> None:
@@ -146,7 +146,7 @@ class ReplayApp(WallboardApp):
         try:
             t = parse_user_time(event.value, self.config.tz, self.replay.now)
         except ValueError as exc:
-            self.notify(clean(str(exc), 200), severity="warning")
+            self.tell(clean(str(exc), 200), severity="warning")
             return
         self.player.seek(t)
         self.tick()

@@ -226,7 +226,9 @@ def render_report(*, site: str, tz: ZoneInfo, start_ms: int, end_ms: int,
     out += _callout_section(callouts, tz)
     out += _agents_section(end, daily_high, passed_at, tz)
     out += _rejected_section(end)
-    payload = msgspec.json.encode(data).decode().replace("</", "<\\/")
+    # Every `<` as \u003c (JSON reads it the same): no `</script>` and no `<!--`, which
+    # could otherwise end or swallow the page from inside the inert script element.
+    payload = msgspec.json.encode(data).decode().replace("<", "\\u003c")
     out.append(f'<script type="application/json" id="report-data">{payload}</script>')
     out.append("</body></html>")
     return "\n".join(out)

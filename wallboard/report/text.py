@@ -64,4 +64,6 @@ def render_text(snap: Snapshot) -> str:
         out.append("recent rejections:")
         out += [f"  {r.reason}: {clean(r.detail)} ({clean(r.entry_id) or 'no id'})"
                 for r in snap.rejected_recent]  # fmt: skip
-    return "\n".join(out)
+    # Each line cleaned once more as a whole: a field not named above (a kind, a pool, a zone
+    # from an aggregator's snapshot) cannot put an escape sequence on the terminal either.
+    return "\n".join(clean(line, len(line)) for line in out)
