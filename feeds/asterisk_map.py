@@ -6,11 +6,13 @@ transfer to one is `contact.transferred`), each member's queues and pauses. That
 part of the adapter's state file, so a restart resumes exactly.
 
 Every event made here passes wallboard.core.events.decode before it is written; an event the
-contract refuses makes its line a bad line, reported, never patched up.
+contract refuses makes its line a bad line, reported, never patched up. A bad line leaves the
+memory as it found it (what the line changed is put back), so it is skipped, not half-applied.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import msgspec
@@ -24,6 +26,9 @@ _NONE: Final = frozenset({"", "NONE"})
 _ABANDONS: Final = {"ABANDON": 2, "EXITWITHTIMEOUT": 2, "EXITEMPTY": 2, "EXITWITHKEY": 3}
 _COMPLETES: Final = frozenset({"COMPLETECALLER", "COMPLETEAGENT"})
 _TRANSFERS: Final = frozenset({"TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"})
+# A holdtime or waittime of more digits than this (over 300 years) is not one; and int() of
+# more than 4,300 digits raises.
+_MAX_SECONDS_DIGITS: Final = 10
 
 
 class Call(msgspec.Struct):
@@ -53,9 +58,17 @@ def _seconds(line: QueueLogLine, index: int, name: str) -> int | None:
     text = line.datum(index)
     if text == "":
         return None  # an older version without this field
-    if not (text.isascii() and text.isdigit()):  # "²" is a digit to str.isdigit()
+    if not (text.isascii() and text.isdigit()) or len(text) > _MAX_SECONDS_DIGITS:
+        # ("²" is a digit to str.isdigit(), hence isascii)
         raise BadLine(f"{line.event} {name} (data{index + 1}) is not a number of seconds")
     return int(text)
+
+
+def _copy(member: Member | None) -> Member | None:
+    if member is None:
+        return None
+    return Member(list(member.queues), list(member.paused), member.reason, member.call,
+                  member.logged_in)  # fmt: skip
 
 
 class Mapper:
@@ -72,14 +85,46 @@ class Mapper:
         if handler is None:  # RINGNOANSWER, DID, QUEUESTART, ...: nothing the board counts
             self.ignored[line.event] = self.ignored.get(line.event, 0) + 1
             return []
-        events = handler(self, line)
-        for fields in events:
-            if "id" not in fields:  # one event of each type per line at most
-                fields["id"] = f"ast-{key}-{fields['type'].rpartition('.')[2]}"
-            result = decode(fields)
-            if isinstance(result, Rejection):
-                raise BadLine(f"{line.event} gives an invalid {fields['type']}: {result.detail}")
+        undo = self._checkpoint(line)
+        try:
+            events = handler(self, line)
+            for fields in events:
+                if "id" not in fields:  # one event of each type per line at most
+                    fields["id"] = f"ast-{key}-{fields['type'].rpartition('.')[2]}"
+                result = decode(fields)
+                if isinstance(result, Rejection):
+                    raise BadLine(f"{line.event} gives an invalid {fields['type']}: "
+                                  f"{result.detail}")  # fmt: skip
+        except BadLine:
+            undo()
+            raise
         return events
+
+    def _checkpoint(self, line: QueueLogLine) -> Callable[[], None]:
+        """What puts back all that mapping `line` can change: every handler touches only the
+        line's call, the members it names (its agent, and the agent of its call) and appends
+        to the queues seen. Copies of those few records: the rest of the memory is large."""
+        state = self.state
+        call = state.calls.get(line.callid)
+        saved_call = None if call is None else Call(call.queue, call.agent)
+        agents = {line.agent} if call is None or call.agent is None else {line.agent, call.agent}
+        saved_members = {agent: _copy(state.members.get(agent)) for agent in agents}
+        queues_seen = len(state.queues)
+
+        def undo() -> None:
+            if saved_call is None:
+                state.calls.pop(line.callid, None)
+            else:
+                state.calls[line.callid] = saved_call
+            for agent, member in saved_members.items():
+                if member is None:
+                    state.members.pop(agent, None)
+                else:
+                    state.members[agent] = member
+            self._queues.difference_update(state.queues[queues_seen:])
+            del state.queues[queues_seen:]
+
+        return undo
 
     # ---- helpers --------------------------------------------------------------------------
 

@@ -2,6 +2,10 @@
 (docs/asterisk.md cites Asterisk's documentation for every field).
 
 A line that does not have that shape is a ParseError with the reason; nothing is guessed.
+The tailer decodes a line with `surrogateescape`, so bytes that are not UTF-8 arrive as lone
+surrogates: in the callid, queue or agent (names the mapper remembers) they make the line a
+ParseError; in a data field they matter only if an event carries that field (the contract
+then refuses it as bad_encoding).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Final, NamedTuple
 
 _EPOCH: Final = re.compile(r"^(\d{9,11})(?:\.(\d{1,6}))?$")
 _EVENT: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 class QueueLogLine(NamedTuple):
@@ -41,5 +46,8 @@ def parse_line(text: str) -> QueueLogLine | ParseError:
     fraction = (match.group(2) or "").ljust(3, "0")[:3]
     if _EVENT.match(event) is None:
         return ParseError("the fifth field is not an event name")
+    for name, value in (("callid", callid), ("queue", queue), ("agent", agent)):
+        if not value.isascii() and _SURROGATE.search(value) is not None:
+            return ParseError(f"the {name} field is not valid UTF-8")
     return QueueLogLine(int(match.group(1)) * 1000 + int(fraction), callid, queue, agent,
                         event.upper(), tuple(parts[5:]))  # fmt: skip

@@ -79,18 +79,35 @@ def line_hash(line: bytes) -> str:
     return hashlib.blake2b(line.rstrip(b"\r\n"), digest_size=10).hexdigest()
 
 
+# The file's identity hashes at most this much of its first line, both when it is read and
+# when it is checked on a restart (a longer first line is still the same file).
+HEAD_BYTES = 1 << 16
+
+
+def head_hash(first_line: bytes) -> str:
+    """The identity of a file by its first line (without the newline)."""
+    return line_hash(first_line[:HEAD_BYTES])
+
+
 def _first_line_hash(handle: BinaryIO) -> str:
     handle.seek(0)
-    first = handle.readline(1 << 16)
-    return line_hash(first) if first.endswith(b"\n") else ""
+    first = handle.readline(HEAD_BYTES + 1)
+    if first.endswith(b"\n"):
+        return head_hash(first[:-1])
+    return head_hash(first) if len(first) > HEAD_BYTES else ""  # "": no first line yet
 
 
 @dataclass
 class Stats:
+    """Every line read is one of: mapped (it gave events), ignored (an event the board does
+    not count, by name), blank, or bad (reported with its number)."""
+
     lines: int = 0
     events: int = 0
     duplicates: int = 0
+    mapped: int = 0
     bad: int = 0
+    blank: int = 0
     ignored: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
@@ -224,7 +241,7 @@ class Tailer:
             for raw in lines:
                 number += 1
                 if number == 1:
-                    mark.head = line_hash(raw)
+                    mark.head = head_hash(raw)
                 events.extend(self._map(raw, number, label))
             duplicates = self.sink(events) if events else 0
             mark.offset += sum(len(raw) + 1 for raw in lines)
@@ -235,15 +252,22 @@ class Tailer:
             save_state(self.state_path, self.state)
 
     def _map(self, raw: bytes, number: int, label: str) -> list[dict[str, str]]:
-        text = raw.decode("utf-8", "replace")
+        # Bytes that are not UTF-8 become lone surrogates (not U+FFFD, which would make two
+        # names one): an event carrying one is refused as bad_encoding, a field no event
+        # carries (a caller id) does not matter.
+        text = raw.decode("utf-8", "surrogateescape")
         if not text.strip():
+            self.stats.blank += 1
             return []
         parsed = parse_line(text)
         try:
             if isinstance(parsed, ParseError):
                 raise BadLine(parsed.detail)
-            return self.mapper.map(parsed, line_hash(raw))
+            events = self.mapper.map(parsed, line_hash(raw))
         except BadLine as exc:
             self.stats.bad += 1
             self.report(f"{clean(label)}:{number}: bad line: {clean(str(exc))}")
             return []
+        if events:
+            self.stats.mapped += 1
+        return events

@@ -101,4 +101,5 @@ def asterisk(queue_log: Path, redis_url: str, stream: str | None, once: bool, fr
     ignored = ", ".join(f"{name} {count}" for name, count in sorted(stats.ignored.items()))
     say(f"read {stats.lines} lines from {', '.join(stats.files)}: {stats.events} events "
         f"({stats.duplicates} already written), {stats.bad} bad lines"
+        + (f", {stats.blank} blank lines" if stats.blank else "")
         + (f"; ignored {ignored}" if ignored else ""))  # fmt: skip
