@@ -7,16 +7,16 @@ import asyncio
 import base64
 import contextlib
 import itertools
-import os
 import re
 import shutil
-import signal
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from tests import processes
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -64,12 +64,12 @@ class Page:
 @contextlib.asynccontextmanager
 async def chromium(tmp: Path, width: int = 1280, height: int = 800) -> AsyncIterator[Page]:
     assert CHROMIUM is not None
-    process = subprocess.Popen(
+    process = processes.spawn(
         [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--use-gl=swiftshader",
          "--enable-unsafe-swiftshader", "--no-first-run", "--disable-extensions",
          f"--user-data-dir={tmp / 'chromium-profile'}", f"--window-size={width},{height}",
          "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
         assert process.stderr is not None
@@ -95,6 +95,4 @@ async def chromium(tmp: Path, width: int = 1280, height: int = 800) -> AsyncIter
                 finally:
                     page.reader.cancel()
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        processes.stop(process, grace_s=0)

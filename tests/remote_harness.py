@@ -1,12 +1,13 @@
 """What the SSH and web tests share: a floor in Redis (hand-worked events, a config naming
-fresh stream keys), an aggregator process, a server process, tmux, and process checks."""
+fresh stream keys), an aggregator process, a server process, tmux, and process checks.
+
+Every process here is started with tests.processes (its own process group, registered for
+the session's safety net) and stopped with its descendants, also when a wait is interrupted."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any
 
 import redis
 
+from tests import processes
 from tests.test_demo import alive, children_of
 
 __all__ = ["Floor", "Tmux", "alive", "children_of", "floor_events", "keygen", "ssh_argv",
@@ -60,8 +62,10 @@ class Floor:
     aggregator: subprocess.Popen[bytes]
 
     def stop(self, client: redis.Redis) -> None:
-        stop_process(self.aggregator)
-        client.delete(self.events, self.control, self.snapshots)
+        try:
+            stop_process(self.aggregator)
+        finally:
+            client.delete(self.events, self.control, self.snapshots)
 
 
 def start_floor(redis_url: str, client: redis.Redis, tmp: Path, agg_id: str) -> Floor:
@@ -71,11 +75,15 @@ def start_floor(redis_url: str, client: redis.Redis, tmp: Path, agg_id: str) -> 
     config.write_text(f'[board]\nstream = "{events}"\ncontrol_stream = "{control}"\n')
     for fields in floor_events(time.time_ns() // 1_000_000):
         client.xadd(events, fields)  # type: ignore[arg-type]
-    aggregator = subprocess.Popen(
+    aggregator = processes.spawn(
         [sys.executable, "-m", "wallboard", "aggregate", "--redis", redis_url, "--config",
          str(config), "--snapshot-stream", snaps, "--rate", "4", "--id", agg_id],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    wait_for(lambda: client.xlen(snaps) > 0, 30, "the aggregator's first snapshot")
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for(lambda: client.xlen(snaps) > 0, 30, "the aggregator's first snapshot")
+    except BaseException:  # the caller never gets it to stop: a timeout, a Ctrl-C
+        stop_process(aggregator)
+        raise
     return Floor(redis_url, events, control, snaps, config, aggregator)
 
 
@@ -84,9 +92,8 @@ Server = tuple[subprocess.Popen[bytes], int]
 
 def start_server(argv: list[str], log: Path, pattern: str = r"listening on \S+:(\d+)") -> Server:
     """A server process whose stderr goes to `log`; its port, read from its first lines."""
-    out = log.open("wb")
-    process = subprocess.Popen(argv, stdout=out, stderr=out, start_new_session=True)
-    out.close()
+    with log.open("wb") as out:
+        process = processes.spawn(argv, stdout=out, stderr=out)
 
     def port() -> int | None:
         if process.poll() is not None:
@@ -102,23 +109,37 @@ def start_server(argv: list[str], log: Path, pattern: str = r"listening on \S+:(
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    """SIGTERM (a server's clean stop), SIGKILL after 10 s; with what it started."""
+    processes.stop(process, grace_s=10)
 
 
 class Tmux:
-    """A private tmux server; panes stay after their program exits, to be read."""
+    """A private tmux server; panes stay after their program exits, to be read.
+
+    The server runs in the foreground (`tmux -D`, tmux 3.2+) as our child, so it is stopped
+    like any other process; an older tmux daemonizes, and its server is tracked by pid."""
 
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="wbtmux-"))
         self.socket = str(self.dir / "socket")
-        self("-f", "/dev/null", "new-session", "-d", "-s", "keep", "-x", "80", "-y", "24")
-        self("set-option", "-g", "remain-on-exit", "on")
+        server = processes.spawn(["tmux", "-D", "-S", self.socket, "-f", "/dev/null"],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)  # fmt: skip
+        self.server: subprocess.Popen[bytes] | None = server
+        self.daemon: processes.Proc | None = None
+        try:
+            wait_for(lambda: Path(self.socket).exists() or server.poll() is not None, 10,
+                     "tmux to listen")  # fmt: skip
+            if server.poll() is not None:  # no -D: the server will be a daemon
+                self.server = None
+            self("-f", "/dev/null", "new-session", "-d", "-s", "keep", "-x", "80", "-y", "24")
+            if self.server is None:
+                self.daemon = processes.track(int(self("display-message", "-p", "#{pid}")),
+                                              "tmux server", self._kill_server)  # fmt: skip
+            self("set-option", "-g", "remain-on-exit", "on")
+        except BaseException:
+            self.close()
+            raise
 
     def __call__(self, *args: str) -> str:
         return subprocess.run(["tmux", "-S", self.socket, *args], check=True,
@@ -146,10 +167,22 @@ class Tmux:
     def dead(self, name: str) -> bool:
         return self("display-message", "-p", "-t", name, "#{pane_dead}").strip() == "1"
 
-    def close(self) -> None:
+    def _kill_server(self) -> None:
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], check=False,
-                       capture_output=True)  # fmt: skip
-        shutil.rmtree(self.dir, ignore_errors=True)
+                       capture_output=True, timeout=10)  # fmt: skip
+
+    def close(self) -> None:
+        """The server and every pane's program (they get SIGHUP as their terminals close)."""
+        root = self.server.pid if self.server else self.daemon.pid if self.daemon else None
+        tree = processes.tree(root)
+        try:
+            self._kill_server()
+        finally:  # what is left of it, and of the panes, whatever they do with SIGHUP
+            processes.end(tree, [self.server] if self.server is not None else [], grace_s=5)
+            processes.forget(self.daemon)
+            if self.server is not None:
+                processes.stop(self.server)
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _quote(arg: str) -> str:

@@ -27,6 +27,7 @@ import redis
 from feeds.aggregator import Aggregator
 from feeds.snapshot_feed import SnapshotFeed
 from feeds.snapshot_wire import decode_entry, encode_snapshot
+from tests import processes
 from tests.remote_harness import start_floor
 from wallboard.app.board import WallboardApp
 from wallboard.app.sources import MemorySource
@@ -317,7 +318,7 @@ async def test_a_snapshot_drawn_while_the_drill_down_is_torn_down_is_harmless() 
 def test_aggregate_command_publishes_and_stops_on_sigterm(
         redis_client: redis.Redis, redis_url: str, stream_key: str) -> None:  # fmt: skip
     snap_key = f"{stream_key}:snapshots"
-    process = subprocess.Popen(
+    process = processes.spawn(
         [sys.executable, "-m", "wallboard", "aggregate", "--redis", redis_url, "--stream",
          stream_key, "--snapshot-stream", snap_key, "--rate", "5", "--id", "agg-cli"],
         stderr=subprocess.PIPE, env={**os.environ})  # fmt: skip
@@ -331,9 +332,7 @@ def test_aggregate_command_publishes_and_stops_on_sigterm(
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        processes.stop(process)
         redis_client.delete(snap_key)
 
 
@@ -346,12 +345,17 @@ def test_board_from_snapshots_in_a_terminal(redis_client: redis.Redis, redis_url
 
     floor = start_floor(redis_url, redis_client, tmp_path, "agg-board")
     master, slave = pty.openpty()
-    board = subprocess.Popen(
-        [sys.executable, "-m", "wallboard", "board", "--from-snapshots", "--redis", redis_url,
-         "--snapshot-stream", floor.snapshots, "--config", str(floor.config)],
-        stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "34"})  # fmt: skip
-    os.close(slave)
+    try:
+        board = processes.spawn(
+            [sys.executable, "-m", "wallboard", "board", "--from-snapshots", "--redis",
+             redis_url, "--snapshot-stream", floor.snapshots, "--config", str(floor.config)],
+            stdin=slave, stdout=slave, stderr=slave,
+            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "34"})
+    except BaseException:
+        floor.stop(redis_client)
+        raise
+    finally:
+        os.close(slave)
     screen = bytearray()
     try:
         deadline = time.monotonic() + 30
@@ -363,8 +367,6 @@ def test_board_from_snapshots_in_a_terminal(redis_client: redis.Redis, redis_url
         board.send_signal(signal.SIGHUP)  # the terminal goes away
         assert board.wait(timeout=15) == 0
     finally:
-        if board.poll() is None:
-            board.kill()
-            board.wait()
+        processes.stop(board)
         os.close(master)
         floor.stop(redis_client)

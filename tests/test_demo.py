@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import processes
+
 
 def children_of(pid: int) -> set[int]:
     found = set()
@@ -47,21 +49,21 @@ def wait_for(condition: object, timeout: float, what: str) -> None:
 
 
 def _controlling_terminal() -> None:
-    """Make the pty the child's controlling terminal, as a terminal emulator does, so that
-    closing it sends SIGHUP."""
-    os.setsid()
+    """Make the pty the child's controlling terminal (in the new session `spawn` made), as a
+    terminal emulator does, so that closing it sends SIGHUP."""
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def start_demo() -> tuple[subprocess.Popen[bytes], int, bytearray]:
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "34"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wallboard", "demo", "--speed", "20"],
-        stdin=slave, stdout=slave, stderr=slave, env=env,
-        preexec_fn=_controlling_terminal,  # noqa: PLW1509  (no threads in the test yet)
-    )
-    os.close(slave)
+    try:
+        process = processes.spawn(
+            [sys.executable, "-m", "wallboard", "demo", "--speed", "20"],
+            stdin=slave, stdout=slave, stderr=slave, env=env, preexec=_controlling_terminal,
+        )  # fmt: skip
+    finally:
+        os.close(slave)
     screen = bytearray()
 
     def board_is_live() -> bool:
@@ -79,9 +81,9 @@ def start_demo() -> tuple[subprocess.Popen[bytes], int, bytearray]:
 
     try:
         wait_for(board_is_live, 60, "the board to show LIVE")
-    except AssertionError:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    except BaseException:
+        processes.stop(process, grace_s=0)
+        os.close(master)
         raise
     return process, master, screen
 
@@ -92,9 +94,7 @@ def test_demo_leaves_nothing_behind(ending: str) -> None:
     try:
         end_demo(process, master, screen, ending)
     finally:  # a failing run must not leave a demo behind either
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        processes.stop(process, grace_s=0)
 
 
 def end_demo(process: subprocess.Popen[bytes], master: int, screen: bytearray,

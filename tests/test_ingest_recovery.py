@@ -5,8 +5,6 @@ real command: `wallboard ingest` listening on a socket."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from feeds.embedded import EmbeddedServer, free_port
 from feeds.ingest_app import Gateway, GatewayOptions
+from tests import processes
 
 pytestmark = [pytest.mark.redis, pytest.mark.asyncio(loop_scope="session")]
 
@@ -76,10 +75,10 @@ async def test_the_command_listens_and_writes(tmp_path: Path, redis_url: str, st
     tokens = tmp_path / "tokens"
     tokens.write_text(f"# test\n{TOKEN}\n")
     port = free_port()
-    process = subprocess.Popen(
+    process = processes.spawn(
         [sys.executable, "-m", "wallboard", "ingest", "--redis", redis_url, "--host",
          "127.0.0.1", "--port", str(port), "--tokens-file", str(tokens), "--stream", stream_key],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
@@ -101,6 +100,4 @@ async def test_the_command_listens_and_writes(tmp_path: Path, redis_url: str, st
                 assert response.status == 401
         assert redis_client.xlen(stream_key) == 1
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(10)
+        processes.stop(process)

@@ -26,6 +26,7 @@ import pytest
 import redis
 
 from feeds.snapshot_wire import decode_entry
+from tests import processes
 from tests.remote_harness import (
     Floor,
     Tmux,
@@ -75,13 +76,15 @@ def site(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     tmp = tmp_path_factory.mktemp("ssh")
     floor = start_floor(redis_url, client, tmp, "agg-ssh")
-    site = Site(tmp, floor)
     try:
-        site.server, site.port = site.serve()
-        yield site
+        site = Site(tmp, floor)
+        try:
+            site.server, site.port = site.serve()
+            yield site
+        finally:
+            if site.server is not None:
+                stop_process(site.server)
     finally:
-        if site.server is not None:
-            stop_process(site.server)
         floor.stop(client)
         client.close()
 
@@ -202,9 +205,14 @@ def test_a_vanished_client_is_noticed_by_keepalives(site: Site) -> None:
     tmux, which resumes a stopped pane: the client on a pty of our own.)"""
     server, port = site.serve("--keepalive", "1")
     master, slave = pty.openpty()
-    client = subprocess.Popen(ssh_argv(port, site.viewer, "carl"), stdin=slave, stdout=slave,
-                              stderr=slave, start_new_session=True)  # fmt: skip
-    os.close(slave)
+    try:
+        client = processes.spawn(ssh_argv(port, site.viewer, "carl"), stdin=slave,
+                                 stdout=slave, stderr=slave)  # fmt: skip
+    except BaseException:
+        stop_process(server)
+        raise
+    finally:
+        os.close(slave)
     try:
         screen = bytearray()
 
@@ -222,9 +230,7 @@ def test_a_vanished_client_is_noticed_by_keepalives(site: Site) -> None:
         wait_for(lambda: not any(alive(pid) for pid in boards), 15, "the board to go")
         assert time.monotonic() - stopped >= 3
     finally:
-        client.kill()
-        client.send_signal(signal.SIGCONT)
-        client.wait()
+        processes.stop(client, grace_s=0)  # SIGKILL: it is stopped
         os.close(master)
         stop_process(server)
 
