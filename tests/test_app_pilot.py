@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,34 @@ async def test_new_events_and_stale_status_reach_the_screen(tmp_path: Path) -> N
         header = str(app.header.render())
         assert "STALE since 09:59:30" in header and "data 42s old" in header
         assert "LIVE" not in header
+
+
+async def test_a_change_of_feed_state_is_drawn_at_once_whatever_the_refresh_rate(
+        tmp_path: Path) -> None:
+    """The STALE bound is what the floor sees: at refresh_hz 0.2 (a tick every 5 s) the header
+    still shows STALE within a fraction of a second of the feed saying so (before: up to one
+    refresh period later, 250 ms at the default 4 Hz, 5 s here), and LIVE again likewise."""
+    cfg = bs.config(tmp_path)
+    cfg.display.refresh_hz = 0.2
+    source = bs.source(cfg)
+    app = WallboardApp(source, cfg, bs.frozen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "LIVE" in str(app.header.render())
+        loop = asyncio.get_running_loop()
+
+        async def seconds_until(word: str) -> float:
+            start = loop.time()
+            while word not in str(app.header.render()):
+                assert loop.time() - start < 3, f"{word} not drawn within 3 s"
+                await asyncio.sleep(0.01)
+            return loop.time() - start
+
+        source.status = FeedStatus(state="stale", since_ms=bs.NOW - 3000,
+                                   last_data_ms=bs.NOW - 3000)  # fmt: skip
+        assert await seconds_until("STALE") < 0.5
+        source.status = FeedStatus(state="connected", source="memory")
+        assert await seconds_until("LIVE") < 0.5
 
 
 async def test_event_text_is_cleaned_before_drawing(tmp_path: Path) -> None:
