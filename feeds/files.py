@@ -208,16 +208,22 @@ def _inflate(raw: BinaryIO, path: str, salvage: Salvage | None) -> Iterator[byte
 
 def _gzip_lines(raw: BinaryIO, path: str, salvage: Salvage | None) -> Iterator[bytes]:
     """The lines of a gzip file (without their newline); the last may lack one."""
-    rest = b""
+    pending: list[bytes] = []  # the pieces of a line not yet ended (joined once: linear)
     lines = 0
     for piece in _inflate(raw, path, salvage):
         if not piece:
             continue
         parts = piece.split(b"\n")
-        parts[0] = rest + parts[0]
-        rest = parts.pop()
+        if len(parts) == 1:
+            pending.append(parts[0])
+            continue
+        if pending:
+            pending.append(parts[0])
+            parts[0] = b"".join(pending)
+        pending = [parts.pop()]
         lines += len(parts)
         yield from parts
+    rest = b"".join(pending)
     if rest:
         lines += 1
         yield rest

@@ -115,6 +115,7 @@ class LiveFeed(Reconnecting):
         feed = self.config.feed
         loop = asyncio.get_running_loop()
         self._next_check = loop.time() + feed.check_interval_s
+        block_s = feed.block_ms / 1000
         while not self._closed:
             assert self._positions is not None
             cursors: dict[Any, Any] = {s: format_id(p.cursor) for s, p in self._positions.items()}
@@ -124,7 +125,10 @@ class LiveFeed(Reconnecting):
             stop_if_cancelled()
             count = self._apply(reply)
             self._status.entries_read(count, sent)  # an empty reply is still a successful read
-            if self._status.overdue():  # it was sent long ago (a stall): is the server back?
+            # A read that waited (a quiet stream: up to block_ms; or a stall) leaves the last
+            # success sent that long ago: a PING brings it up to now, so a quiet board is never
+            # older than one block and a round trip, and a stalled one waits here for the server.
+            if self._status.sending() - sent >= block_s / 2 or self._status.overdue():
                 sent = self._status.sending()
                 await client.ping()
                 self._status.ok(sent)

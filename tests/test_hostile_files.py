@@ -300,6 +300,26 @@ def test_the_depth_scan_measures_what_the_parser_nests(value: object, limit: int
     assert (too_deep_at(text, limit) >= 0) == (depth_of(value) > limit)
 
 
+# Token soup: what a crafted line could use to make the scan undercount (quotes and
+# backslashes outside strings, stray closers), then thousands of openers the parser would
+# recurse into if the scan let the line through.
+SOUP = st.lists(st.sampled_from([b'"', b"\\", b'\\"', b"[", b"]", b"{", b"}", b",", b":",
+                                  b"1", b"a", b'"k":']), max_size=40).map(b"".join)
+
+
+@fuzz_settings()
+@given(SOUP, st.sampled_from([b"[", b"{", b'{"a":']), SOUP)
+def test_no_crafted_line_makes_a_reader_recurse(head: bytes, opener: bytes, tail: bytes) -> None:
+    """Whatever precedes 3,000 openers, no reader recurses past the interpreter's limit: the
+    line is judged (malformed, or an event) and nothing raises."""
+    from wallboard.core.linedecode import decode_line, decode_lines, parse_line
+
+    line = head + opener * 3000 + tail
+    parse_line(line)
+    decode_line(line)
+    decode_lines([line, b'{"type":"x"}'])
+
+
 # ---- property: hostile NDJSON lines fold, every line accounted for ------------------------
 
 def _line(fields: dict[str, object]) -> bytes:

@@ -8,6 +8,7 @@ RDB saved before the board read its last entries.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -44,6 +45,22 @@ def feed_blocked_in_xread(client: redis.Redis) -> bool:
     """The board's connection is waiting in its XREAD BLOCK (flag `b` in CLIENT LIST)."""
     return any(entry.get("name") == "wallboard-live" and "b" in entry.get("flags", "")
                for entry in client.client_list())  # fmt: skip
+
+
+async def test_a_quiet_server_stays_live_for_many_blocks(own_server: EmbeddedServer) -> None:
+    """No false STALE on a healthy stream with nothing to read: a read that waited its whole
+    block is followed by a PING, so the last success is never older than one block and a
+    round trip (1 s here, under the 1.5 s bound). Before that PING, the last success was the
+    previous read's send, up to two blocks back: stale about half of every block."""
+    key = "wallboard:events"
+    async with running(LiveFeed(own_server.url, [key], stall_config())) as feed:
+        await wait_for(lambda: feed.status.state == "connected", 5.0, "connected")
+        states: set[str] = set()
+        start = time.monotonic()
+        while time.monotonic() - start < 4 * BLOCK_MS / 1000:  # four quiet blocks, watched
+            states.add(feed.status.state)
+            await asyncio.sleep(0.02)
+        assert states == {"connected"}
 
 
 async def test_a_paused_server_shows_stale_within_stale_after_s_then_live_again(

@@ -212,8 +212,11 @@ def decode_lines(lines: Sequence[bytes]) -> list[Decoded]:
     text = b"\n".join(lines)
     if _suspect(text):
         return [decode_line(line) for line in lines]
+    # No `[` and one `{` a line: every line that parses is one flat object, so unknown fields
+    # (a producer's extras) may be skipped in the batch too; else the strict struct.
+    flat = b"[" not in text and text.count(b"{") == len(lines)
     try:
-        structs = _decoder.decode_lines(text)
+        structs = (_lenient_decoder if flat else _decoder).decode_lines(text)
     except _FAILED:
         return [_clean(line) for line in lines]  # some line is not for the fast path
     if len(structs) != len(lines):  # a line held two documents: one by one
