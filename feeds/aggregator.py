@@ -68,6 +68,9 @@ class Aggregator:
         # Called with each new snapshot while the feed is caught up (webhooks: one process
         # sends them for the whole floor, not every viewer).
         self.snapshot_observers: list[Callable[[Snapshot], None]] = []
+        # Called with every new snapshot whatever the feed's state, as it is published (the
+        # HTTP API, feeds/api_server.py: its clients judge the feed by /healthz).
+        self.built_observers: list[Callable[[Snapshot], None]] = []
 
     async def run(self) -> None:
         """Follow the events and publish until closed or cancelled."""
@@ -125,6 +128,8 @@ class Aggregator:
             state.advance(now)
             snapshot = build_snapshot(state)
             self._last_key, self._last_blob = key, encode_snapshot(snapshot)
+            for observe in self.built_observers:
+                observe(snapshot)
             if status.state == "connected":
                 for observe in self.snapshot_observers:
                     observe(snapshot)

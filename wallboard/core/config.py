@@ -24,6 +24,7 @@ from wallboard.core.config_alerts import (
     StaffingSection,
     rule_defaults,
 )
+from wallboard.core.config_api import ApiSection
 from wallboard.core.config_bounds import (
     DAY_S,
     HOUR_S,
@@ -165,6 +166,7 @@ class Config(_Section, dict=True):
     staffing: StaffingSection = msgspec.field(default_factory=StaffingSection)
     reserve: ReserveSection = msgspec.field(default_factory=ReserveSection)
     ingest: IngestSection = msgspec.field(default_factory=IngestSection)  # `wallboard ingest`
+    api: ApiSection = msgspec.field(default_factory=ApiSection)  # `wallboard aggregate --http`
 
     @cached_property
     def tz(self) -> ZoneInfo:
