@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import signal
 import socket
@@ -28,6 +27,7 @@ import redis
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
 
 from feeds.aggregator import Aggregator
 from feeds.api_server import ApiServer
@@ -418,11 +418,38 @@ async def test_public_metrics_opens_metrics_alone(
         async with http.get(f"{stack.url}/metrics") as response:
             assert response.status == 200
             assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST
-            if importlib.util.find_spec("feeds.api_metrics") is not None:
-                assert b"wallboard_queue_waiting" in await response.read()
+            assert b"wallboard_queue_waiting" in await response.read()
         for path in ("/v1/snapshot", "/v1/stream"):
             async with http.get(f"{stack.url}{path}") as response:
                 assert response.status == 401
+
+
+async def test_metrics_over_http_parse_and_equal_the_snapshot_served_beside_them(
+        redis_client: redis.Redis, redis_url: str, stream_key: str) -> None:  # fmt: skip
+    """GET /metrics, read by prometheus-client's own parser, says what GET /v1/snapshot says
+    at the same instant (a frozen clock: both come from one published snapshot)."""
+    t0 = now_ms()
+    add(redis_client, stream_key, hand_events(t0))
+    async with api_stack(redis_url, [stream_key], clock=lambda: t0) as stack, session() as http:
+        await applied(stack, 7)
+        async with http.get(f"{stack.url}/v1/snapshot", headers=AUTH) as response:
+            snap = await response.json()
+        async with http.get(f"{stack.url}/metrics", headers=AUTH) as response:
+            text = (await response.read()).decode()
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    site = snap["site_name"]
+    assert snap["queues"], "the scenario has queues"
+    for queue in snap["queues"]:
+        labels = {"site": site, "queue": queue["queue"]}
+        assert samples[("wallboard_queue_waiting", tuple(sorted(labels.items())))] \
+            == queue["waiting"]  # fmt: skip
+        today = tuple(sorted({**labels, "period": "today"}.items()))
+        assert samples[("wallboard_queue_offered_total", today)] == queue["today"]["offered"]
+        assert samples[("wallboard_queue_abandoned_total", today)] \
+            == queue["today"]["abandoned"]  # fmt: skip
+    assert samples[("wallboard_events_applied_total", (("site", site),))] \
+        == snap["events_applied"]  # fmt: skip
 
 
 async def test_the_stream_cap_holds(
