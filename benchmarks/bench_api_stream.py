@@ -56,6 +56,7 @@ from typing import Any
 import aiohttp
 import redis
 
+from benchmarks.bench_ssh_viewers import stop as stop_process
 from benchmarks.synthetic import QUEUES, synthetic_events
 from feeds.embedded import EmbeddedServer, free_port
 
@@ -271,16 +272,6 @@ def get_json(port: int, path: str, token: str | None = None) -> tuple[int, Any, 
         return exc.code, json.loads(body or b"null"), len(body)
 
 
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -352,7 +343,7 @@ class Bench:
             return windows
         finally:
             if aggregator is not None:
-                stop_process(aggregator)
+                stop_process(aggregator)  # SIGTERM, then the group's SIGKILL
             producer.stop.set()
             producer.join()
             client = redis.Redis.from_url(self.url)
