@@ -147,6 +147,16 @@ def _bad_encoding(fields: Mapping[Any, object], entry_id: str | None,
 
 def decode(fields: object, entry_id: str | None = None) -> Event | Rejection:
     """Validate one entry. `entry_id` is the stream ID, if the entry came from a stream."""
+    result = _decode(fields, entry_id)
+    if isinstance(result, Event) or result.reason in ("malformed", "bad_encoding"):
+        return result
+    # Rejected for another reason: bytes that were not UTF-8 are the reason instead, whatever
+    # else is wrong (looked for only here, off the path of a valid event).
+    assert isinstance(fields, Mapping)  # only `malformed` is given for anything else
+    return _bad_encoding(fields, result.entry_id, result.ts) or result
+
+
+def _decode(fields: object, entry_id: str | None) -> Event | Rejection:
     if not isinstance(fields, Mapping):
         return Rejection("malformed", None, "entry is not an object of fields", entry_id)
 
@@ -169,44 +179,38 @@ def decode(fields: object, entry_id: str | None = None) -> Event | Rejection:
     if entry_id is not None:
         parsed_id = parse_stream_id(entry_id)
         if parsed_id is None:
-            return _bad_encoding(fields, entry_id, None) or Rejection(
-                "bad_value", "_id", "entry ID is not <ms>-<seq>", entry_id
-            )
+            return Rejection("bad_value", "_id", "entry ID is not <ms>-<seq>", entry_id)
         entry_ms = parsed_id[0]
 
     # Time first: the caller selects entries by event time, even rejected ones.
     ts_text = values.get("ts")
     if ts_text is None:
         if entry_ms is None:
-            return _bad_encoding(fields, entry_id, None) or Rejection(
-                "missing_field", "ts", "no ts and no stream entry ID", entry_id
-            )
+            return Rejection("missing_field", "ts", "no ts and no stream entry ID", entry_id)
         ts = entry_ms
     else:
         if len(ts_text) > MAX_FIELD_LEN:
-            return _bad_encoding(fields, entry_id, None) or Rejection(
-                "too_long", "ts", "ts is longer than 256 characters", entry_id
-            )
+            return Rejection("too_long", "ts", "ts is longer than 256 characters", entry_id)
         parsed_ts = parse_event_time(ts_text)
         if parsed_ts is None:
-            return _bad_encoding(fields, entry_id, None) or Rejection(
+            return Rejection(
                 "bad_timestamp", "ts", "ts is neither epoch milliseconds nor RFC 3339 "
                 "with an offset", entry_id)  # fmt: skip
         ts = parsed_ts
 
-    # Keys (or values) outside the contract: only then can one be undecodable unseen below.
+    # Keys (or values) outside the contract: only then can an accepted entry hold undecodable
+    # bytes (every contract value is scanned below).
     if len(fields) > len(values):
         rejection = _bad_encoding(fields, entry_id, ts)
         if rejection is not None:
             return rejection
-    # Every contract value is scanned here, so no later check meets undecodable bytes.
+    # Every contract value is scanned here (`_UNSAFE` includes lone surrogates).
     for name, text in values.items():
         if len(text) > MAX_FIELD_LEN:
-            return _bad_encoding(fields, entry_id, ts) or Rejection(
-                "too_long", name, f"{name} is longer than 256 characters", entry_id, ts
-            )
+            return Rejection("too_long", name, f"{name} is longer than 256 characters",
+                             entry_id, ts)  # fmt: skip
         if _UNSAFE.search(text) is not None:
-            return _bad_encoding(fields, entry_id, ts) or Rejection(
+            return Rejection(
                 "control_char", name, f"{name} contains a control character", entry_id, ts
             )
 
