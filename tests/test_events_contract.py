@@ -51,12 +51,24 @@ T0 = "2026-11-11 10:00:00"
           "name": "Mallory\x1b[2J"}, "control_char", "name"),
         ({"type": "agent.state", "ts": "1794362400000", "agent": "a", "state": "busy",
           "name": "C1\x9b31m"}, "control_char", "name"),
+        ({"type": "contact.reply", "ts": "1794362400000"}, "missing_field", "contact"),
+        ({"type": "contact.reply", "ts": "1794362400000", "contact": "c", "by": "robot"},
+         "bad_value", "by"),
     ],
 )  # fmt: skip
 def test_rejection_reasons(fields: Any, reason: str, field: str | None) -> None:
     result = decode(fields)
     assert isinstance(result, Rejection)
     assert (result.reason, result.field) == (reason, field)
+
+
+def test_a_reply_names_who_sent_it() -> None:
+    for by in ("agent", "assist", "bot", None):
+        fields = {"type": "contact.reply", "ts": "1794362400000", "contact": "c"}
+        if by is not None:
+            fields["by"] = by
+        decoded = decode(fields)
+        assert isinstance(decoded, Event) and decoded.by == by  # None: the agent (default)
 
 
 def test_valid_forms_and_ignored_extras() -> None:

@@ -16,6 +16,8 @@ _WHAT = {
     "agent_messages": "{v:.0f} questions in the last hour (over {limit:.0f})",
     "agent_shops": "logged into {v:.0f} shops (over {limit:.0f})",
     "feed_stale": "feed stale for {v:.0f}s",
+    "oldest_open_round": "a customer has waited {v:.0f}s for a reply (limit {limit:.0f}s)",
+    "response_rate": "window response rate {points:.1f} points below target",
 }
 
 

@@ -341,6 +341,26 @@ def _abandon_rate(rule: Rule, queue: QueueState, ticket: bool, formula: str,
     return window.abandon_rate()
 
 
+def _oldest_open_round(rule: Rule, queue: QueueState, ticket: bool, formula: str,
+                       now: int) -> float | None:  # fmt: skip
+    """The oldest open response round's age; None where no reply came this business day
+    (not measured: a producer that sends no replies raises nothing)."""
+    if not queue.ledger.replied_today:
+        return None
+    rounds = queue.open_rounds
+    if not rounds:
+        return 0
+    return max(0, now - next(iter(rounds.values()))) / 1000  # the oldest (fold order)
+
+
+def _response_rate(rule: Rule, queue: QueueState, ticket: bool, formula: str,
+                   now: int) -> float | None:  # fmt: skip
+    window = queue.window
+    if not queue.ledger.replied_today or window.rounds < max(rule.min_contacts, 1):
+        return None
+    return queue.rules.response_target - window.rounds_within / window.rounds
+
+
 # Rules whose value is always 0 on a realtime (False) or ticket (True) queue.
 _ZERO_FOR: Final = {False: {"ticket_over_threshold"},
                     True: {"contact_over_threshold", "longest_wait"}}  # fmt: skip
@@ -351,4 +371,6 @@ _QUEUE_VALUES: Final[dict[str, Callable[[Rule, QueueState, bool, str, int], floa
     "longest_wait": _longest_wait,
     "sl_window": _sl_window,
     "abandon_rate": _abandon_rate,
+    "oldest_open_round": _oldest_open_round,
+    "response_rate": _response_rate,
 }

@@ -37,6 +37,12 @@ from wallboard.core.config_bounds import (
 )
 from wallboard.core.config_errors import control_chars, escape, explain
 from wallboard.core.config_ingest import IngestSection
+from wallboard.core.config_response import (
+    GroupSection,
+    ResponseSection,
+    RoundSeconds,
+    check_response,
+)
 from wallboard.core.config_webhooks import WebhookSection, check_webhooks
 
 Formula = Literal["exclude_short_abandons", "answered", "offered", "abandons_within_positive"]
@@ -104,6 +110,9 @@ class QueueSection(_Section):
     # Contacts one agent handles at once (chat: often 2-3). Erlang C sizes the queue for the
     # offered traffic divided by this; docs/staffing.md.
     concurrency: Concurrency = 1.0
+    # Response rounds of this queue's chats (docs/metrics.md); unset: `[response]`'s.
+    response_within_s: RoundSeconds | None = None
+    response_cap_s: RoundSeconds | None = None
 
 
 class DisplaySection(_Section):
@@ -167,6 +176,8 @@ class Config(_Section, dict=True):
     reserve: ReserveSection = msgspec.field(default_factory=ReserveSection)
     ingest: IngestSection = msgspec.field(default_factory=IngestSection)  # `wallboard ingest`
     api: ApiSection = msgspec.field(default_factory=ApiSection)  # `wallboard aggregate --http`
+    response: ResponseSection = msgspec.field(default_factory=ResponseSection)
+    groups: dict[str, GroupSection] = msgspec.field(default_factory=dict)
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -191,11 +202,27 @@ class Config(_Section, dict=True):
     def shift_spans(self) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
         return [(name, *parse_shift(text)) for name, text in self.shifts.items()]
 
+    @cached_property
+    def response_channels(self) -> frozenset[str]:
+        return frozenset(self.response.channels)
+
+    def response_rounds(self, queue: str) -> tuple[float, float]:
+        """The queue's response (within_s, cap_s): its own where set, else `[response]`'s."""
+        section = self.queues.get(queue)
+        response = self.response
+        within = None if section is None else section.response_within_s
+        cap = None if section is None else section.response_cap_s
+        return (response.within_s if within is None else within,
+                response.cap_s if cap is None else cap)  # fmt: skip
+
     def queue_rules(self, queue: str) -> QueueRules:
         section = self.queues.get(queue)
         sl = self.service_level
+        within, cap = self.response_rounds(queue)
         if section is None:
-            return QueueRules("realtime", sl.threshold_s, sl.target, sl.short_abandon_s)
+            return QueueRules("realtime", sl.threshold_s, sl.target, sl.short_abandon_s,
+                              response_within_s=within, response_cap_s=cap,
+                              response_target=self.response.target)  # fmt: skip
         default_threshold = sl.ticket_threshold_s if section.kind == "ticket" else sl.threshold_s
         return QueueRules(
             section.kind,
@@ -203,6 +230,9 @@ class Config(_Section, dict=True):
             sl.target if section.target is None else section.target,
             sl.short_abandon_s if section.short_abandon_s is None else section.short_abandon_s,
             section.concurrency,
+            within,
+            cap,
+            self.response.target,
         )
 
 
@@ -212,6 +242,9 @@ class QueueRules(msgspec.Struct, frozen=True):
     target: float
     short_abandon_s: float
     concurrency: float = 1.0
+    response_within_s: float = 180.0
+    response_cap_s: float = 600.0
+    response_target: float = 0.8
 
 
 def parse_clock(text: str) -> tuple[int, int]:
@@ -258,6 +291,9 @@ def _check(config: Config) -> list[tuple[str, str]]:
     problems += _check_feed(config.feed)
     problems += check_webhooks(config.webhooks)
     problems += _check_alerts(config)
+    problems += check_response(config.response,
+                               {name: config.response_rounds(name) for name in config.queues},
+                               config.groups)  # fmt: skip
     for name, text in config.shifts.items():
         try:
             parse_shift(text)

@@ -93,6 +93,8 @@ class AlertsSection(_Section):
     agent_messages: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
     agent_shops: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
     feed_stale: SecondsRuleSection = msgspec.field(default_factory=SecondsRuleSection)
+    oldest_open_round: SecondsRuleSection = msgspec.field(default_factory=SecondsRuleSection)
+    response_rate: GapRuleSection = msgspec.field(default_factory=GapRuleSection)
 
 
 class StaffingSection(_Section):
@@ -150,4 +152,9 @@ def rule_defaults(load: AgentLoadSection) -> dict[str, RuleDefaults]:
         "agent_shops": RuleDefaults("agent", load.shops_max, load.shops_max + 2, load.shops_max,
                                     clear_after_s=0),
         "feed_stale": RuleDefaults("board", 0, 30, 0, clear_after_s=5),  # seconds stale
+        # a customer waiting for the shop's reply (the oldest open response round), seconds
+        "oldest_open_round": RuleDefaults("queue", 120, 180, 90),
+        # window response rate below `[response] target`: the value is the gap (target - rate)
+        "response_rate": RuleDefaults("queue", 0.0, 0.10, -0.02, clear_after_s=60,
+                                      min_contacts=10),
     }

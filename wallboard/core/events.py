@@ -38,6 +38,9 @@ ABANDONED: Final = "contact.abandoned"
 COMPLETED: Final = "contact.completed"
 TRANSFERRED: Final = "contact.transferred"
 MESSAGE: Final = "contact.message"
+# A reply from the shop inside a contact (docs/metrics.md, response rounds); `by` says who.
+REPLY: Final = "contact.reply"
+REPLY_BY: Final = frozenset({"agent", "assist", "bot"})
 BOT_RESOLVED: Final = "bot.resolved"
 AGENT_STATE: Final = "agent.state"
 # Control-stream events (supervisor actions and reserve-pool traffic, docs/events.md).
@@ -54,6 +57,7 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     COMPLETED: ("contact",),
     TRANSFERRED: ("contact", "to_queue"),
     MESSAGE: ("contact",),
+    REPLY: ("contact",),
     BOT_RESOLVED: (),
     AGENT_STATE: ("agent", "state"),
     ALERT_ACK: ("alert", "by"),
@@ -239,6 +243,10 @@ def _decode(fields: object, entry_id: str | None) -> Event | Rejection:
     response = values.get("response")
     if response is not None and response not in RESPONSES:
         return Rejection("bad_value", "response", f"unknown response {response!r}", entry_id, ts)
+    if kind == REPLY:
+        by = values.get("by")
+        if by is not None and by not in REPLY_BY:
+            return Rejection("bad_value", "by", f"unknown reply author {by[:40]!r}", entry_id, ts)
     agents_text = values.get("agents")
     agents = None if agents_text is None else _comma_list(agents_text)
     if kind == CALLOUT and not agents:

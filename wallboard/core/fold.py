@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from heapq import heappop, heappush
 from typing import Final
 
 from mypy_extensions import mypyc_attr
@@ -19,9 +20,10 @@ from wallboard.core.businessday import BusinessCalendar, BusinessDay
 from wallboard.core.config import Config
 from wallboard.core.events import Event, Rejection
 from wallboard.core.future_rule import future_limit_ms, future_rejection
+from wallboard.core.metrics import QueueLedger
 from wallboard.core.ordering import EntryGate, KeyMemory
 from wallboard.core.reserve import CalloutBook
-from wallboard.core.state import HANDLING, WAITING, AgentState, Contact, QueueState
+from wallboard.core.state import HANDLING, NO_ROUND, WAITING, AgentState, Contact, QueueState
 
 RECENT_REJECTIONS: Final = 20
 # Later than any event time, and a short int to mypyc (under 2**62): compares stay native.
@@ -34,6 +36,7 @@ AGENT_SWEEP_MS: Final = 5 * MINUTE_MS
 # After a quiet gap longer than this, alert rules are evaluated every second for its first
 # part and again for its last minute only (a board idle overnight does not replay the night).
 MAX_GAP_EVALUATIONS: Final = 900
+NO_SHOP: Final = "-"  # the shop rollup of contacts that name no shop
 
 
 # Pickled by replay checkpoints, and built from Python code: mypyc (2.4.1) runs the
@@ -74,6 +77,18 @@ class BoardState:
         self._next_eval = 0  # the next whole second the alert rules are evaluated at
         self._next_agents_eval = 0  # when every agent's rules are next evaluated
         self.first_event_ts = 0
+        # Response rounds (docs/metrics.md): the channels that have them, whether bot replies
+        # close them, and every open round's cap as (deadline, opened at, contact), a heap;
+        # an entry whose round closed earlier is skipped when it comes up.
+        self.response_channels = config.response_channels
+        self.count_bot_replies = config.response.count_bot_replies
+        self.round_deadlines: list[tuple[int, int, str]] = []
+        self._next_deadline = _NEVER
+        self.replied_today = False  # a `contact.reply` came this business day
+        self.rounds_opened = 0  # every round ever opened (the settled-once law's ledger)
+        # The counts of every queue again by the contacts' shop and channel, for the rollups.
+        self.shop_ledgers: dict[str, QueueLedger] = {}
+        self.channel_ledgers: dict[str, QueueLedger] = {}
         for name in config.queues:
             self._queue(name)
 
@@ -103,9 +118,7 @@ class BoardState:
         if ts > self.as_of:
             if ts > self._next_eval:
                 self._evaluate_before(ts)
-            self.as_of = ts
-            if ts >= self._day_end:
-                self._start_day(self.calendar.day_of(ts))
+            self._move_as_of(ts)
         self.events_applied += 1
         if ts > self._newest:  # noqa: PLR1730  (max() is slower on this hot path)
             self._newest = ts
@@ -128,11 +141,14 @@ class BoardState:
             self._move_to(now)
 
     def settle(self) -> None:
-        """Bring the queues' counts up to `as_of` (done before every snapshot): count what was
-        folded since the last settle, drop what left the rolling windows."""
+        """Bring the queues' counts up to `as_of` (done before every snapshot): settle the
+        response rounds whose cap passed before it, count what was folded since the last
+        settle, drop what left the rolling windows."""
         as_of, day_start = self.as_of, self._day_start
-        for queue in self.queues.values():
-            queue.ledger.settle(day_start, as_of)
+        if as_of > self._next_deadline:
+            self._expire_rounds(as_of)
+        for ledger in self._ledgers():
+            ledger.settle(day_start, as_of)
         self.keys.forget_before(as_of)
         self.gate.forget_before(as_of)
 
@@ -141,14 +157,27 @@ class BoardState:
     def _move_to(self, ts: int) -> None:
         if ts >= self._next_eval:
             self._evaluate_before(ts + 1)
+        self._move_as_of(ts)
+
+    def _move_as_of(self, ts: int) -> None:
+        """`as_of` to `ts` (later than it): rounds capped before `ts` settle, in the business
+        day their cap falls in, and a new day starts when `ts` is in it."""
+        if ts > self._next_deadline:
+            self._expire_rounds(ts)
         self.as_of = ts
         if ts >= self._day_end:
             self._start_day(self.calendar.day_of(ts))
+            if ts > self._next_deadline:
+                self._expire_rounds(ts)
+
+    def _ledgers(self) -> list[QueueLedger]:
+        return [*(queue.ledger for queue in self.queues.values()),
+                *self.shop_ledgers.values(), *self.channel_ledgers.values()]  # fmt: skip
 
     def _start_day(self, day: BusinessDay) -> None:
-        for queue in self.queues.values():  # count the old day's records into the old day
-            queue.ledger.settle(self._day_start, self.as_of)
-            queue.ledger.start_day()
+        for ledger in self._ledgers():  # count the old day's records into the old day
+            ledger.settle(self._day_start, self.as_of)
+            ledger.start_day()
         self.day = day
         self._day_start = day.start_ms
         self._day_end = day.end_ms
@@ -158,6 +187,7 @@ class BoardState:
         self.reserve.start_day(day.start_ms)
         self.bot_resolved_today = 0
         self.escalated_today = 0
+        self.replied_today = False
 
     def _evaluate_before(self, limit: int) -> None:
         """Evaluate the alert rules at every whole second before `limit` not yet evaluated,
@@ -178,15 +208,13 @@ class BoardState:
         alerts = self.alerts
         for at in range(first, last + 1, SECOND_MS):
             if at > self.as_of:
-                self.as_of = at
-                if at >= self._day_end:
-                    self._start_day(self.calendar.day_of(at))
+                self._move_as_of(at)
             day_start = self._day_start
-            # A queue with nobody waiting, no count changed and no alert or pending one has
-            # nothing to judge (most of a quiet night, or a queue closed for the day).
+            # A queue with nobody waiting or no open round, no count changed and no alert or
+            # pending one has nothing to judge (most of a quiet night, or a closed queue).
             judged = [queue for queue in self.queues.values()
                       if queue.ledger.settle(day_start, at) or queue.waiting
-                      or alerts.watching(queue.name)]  # fmt: skip
+                      or queue.open_rounds or alerts.watching(queue.name)]  # fmt: skip
             alerts.evaluate_queues(judged, at)
             if at >= self._next_agents_eval:
                 alerts.evaluate_agents(self.agents.values(), at,
@@ -233,11 +261,97 @@ class BoardState:
         return agent
 
     def _offer(self, contact_id: str, queue_name: str, channel: str, shop: str | None,
-               ts: int) -> None:  # fmt: skip
+               ts: int, rounds: int = 0) -> None:  # fmt: skip
+        """The contact waits in the queue from `ts`; on a response channel a round opens
+        (`rounds`: the rounds it had before, in the queue it left)."""
         queue = self.queues.get(queue_name) or self._queue(queue_name)
-        self.contacts[contact_id] = Contact(queue_name, channel, shop, ts, queue_state=queue)
+        contact = Contact(queue_name, channel, shop, ts, queue_state=queue, rounds=rounds)
+        self.contacts[contact_id] = contact
         queue.waiting[contact_id] = ts
         queue.ledger.offer(ts)
+        self._shop_ledger(contact).offer(ts)
+        self._channel_ledger(contact).offer(ts)
+        if channel in self.response_channels:
+            self._open_round(contact_id, contact, queue, ts)
+
+    def _shop_ledger(self, contact: Contact) -> QueueLedger:
+        shop = contact.shop or NO_SHOP
+        ledger = self.shop_ledgers.get(shop)
+        if ledger is None:
+            ledger = self.shop_ledgers[shop] = QueueLedger(self.window_ms)
+        return ledger
+
+    def _channel_ledger(self, contact: Contact) -> QueueLedger:
+        ledger = self.channel_ledgers.get(contact.channel)
+        if ledger is None:
+            ledger = self.channel_ledgers[contact.channel] = QueueLedger(self.window_ms)
+        return ledger
+
+    def _transfer_out(self, contact_id: str, contact: Contact, ts: int) -> None:
+        left = self._leave_queue(contact_id, contact)
+        left.ledger.transfer_out(ts)
+        self._shop_ledger(contact).transfer_out(ts)
+        self._channel_ledger(contact).transfer_out(ts)
+
+    # ---- response rounds (docs/metrics.md) ----------------------------------------------
+
+    def _open_round(self, contact_id: str, contact: Contact, queue: QueueState,
+                    ts: int) -> None:  # fmt: skip
+        contact.round_at = ts
+        contact.rounds += 1
+        self.rounds_opened += 1
+        queue.open_rounds[contact_id] = ts
+        deadline = ts + queue.response_cap_ms
+        heappush(self.round_deadlines, (deadline, ts, contact_id))
+        if deadline < self._next_deadline:  # noqa: PLR1730  (min() is slower here)
+            self._next_deadline = deadline
+
+    def _settle_round(self, contact_id: str, contact: Contact, at: int,
+                      agent: AgentState | None, replied_ms: int) -> None:  # fmt: skip
+        """Settle the contact's open round at `at`: answered after `replied_ms`, or (-1)
+        unanswered, counted as the cap. It counts for the contact's queue, shop and channel
+        and for `agent`."""
+        contact.round_at = NO_ROUND
+        queue = self._queue_of(contact)
+        if queue is None:
+            return
+        del queue.open_rounds[contact_id]
+        first = 1 if contact.rounds == 1 else 0
+        if replied_ms < 0:
+            ms, replied, within = queue.response_cap_ms, 0, 0
+        else:
+            ms, replied = replied_ms, 1
+            within = 1 if replied_ms <= queue.response_within_ms else 0
+        queue.ledger.round(at, ms, replied, within, first)
+        self._shop_ledger(contact).round(at, ms, replied, within, first)
+        self._channel_ledger(contact).round(at, ms, replied, within, first)
+        if agent is not None and at >= self._day_start:
+            agent.rounds_today.add_round(ms, replied, within, first)
+
+    def _handler(self, contact: Contact) -> AgentState | None:
+        """The agent handling the contact (none while it waits in a queue)."""
+        return self._agent_of(contact) if contact.status == HANDLING else None
+
+    def _end_round(self, contact_id: str, contact: Contact, ts: int) -> None:
+        """The contact ends or moves (abandoned, completed, transferred): an open round is
+        settled now, unanswered."""
+        if contact.round_at != NO_ROUND:
+            self._settle_round(contact_id, contact, ts, self._handler(contact), -1)
+
+    def _expire_rounds(self, limit: int) -> None:
+        """Settle at its cap, unanswered, every open round whose cap is before `limit` and in
+        the current business day (the rest once that day has started)."""
+        heap, contacts, day_end = self.round_deadlines, self.contacts, self._day_end
+        while heap and heap[0][0] < limit and heap[0][0] < day_end:
+            deadline, opened, contact_id = heappop(heap)
+            contact = contacts.get(contact_id)
+            if contact is None or contact.round_at != opened:
+                continue  # closed earlier (or the contact ended)
+            queue = self._queue_of(contact)
+            if queue is None or opened + queue.response_cap_ms != deadline:
+                continue  # an entry of a round that closed at the same instant elsewhere
+            self._settle_round(contact_id, contact, deadline, self._handler(contact), -1)
+        self._next_deadline = heap[0][0] if heap else _NEVER
 
     def _leave_queue(self, contact_id: str, contact: Contact) -> QueueState:
         queue: QueueState = self._queue_of(contact)  # type: ignore[assignment]  # waiting
@@ -248,12 +362,18 @@ class BoardState:
         queue = self._queue_of(contact)
         if queue is not None:
             handle_ms = ts - contact.answered_at
-            queue.ledger.handle(ts, handle_ms if handle_ms > 0 else 0)
+            handle_ms = handle_ms if handle_ms > 0 else 0
+            queue.ledger.handle(ts, handle_ms)
+            self._shop_ledger(contact).handle(ts, handle_ms)
+            self._channel_ledger(contact).handle(ts, handle_ms)
 
     def _answer(self, contact_id: str, contact: Contact, agent_id: str | None, ts: int) -> None:
         queue = self._leave_queue(contact_id, contact)
         wait = max(ts - contact.offered_at, 0)
-        queue.ledger.answer(ts, wait, 1 if wait <= queue.threshold_ms else 0)
+        within = 1 if wait <= queue.threshold_ms else 0
+        queue.ledger.answer(ts, wait, within)
+        self._shop_ledger(contact).answer(ts, wait, within)
+        self._channel_ledger(contact).answer(ts, wait, within)
         contact.status = HANDLING
         contact.answered_at = ts
         contact.agent = agent_id
@@ -287,19 +407,21 @@ class BoardState:
         ts = event.ts
         contact = self.contacts.get(contact_id)
         channel = event.channel
+        rounds = 0
         if contact is not None:
+            if contact.status == WAITING and contact.queue == queue_name:
+                return  # already waiting here: a repeated offer changes nothing
+            self._end_round(contact_id, contact, ts)
             if contact.status == WAITING:
-                if contact.queue == queue_name:
-                    return  # already waiting here: a repeated offer changes nothing
                 # Re-offered elsewhere while waiting: the first queue lost it to a transfer.
-                left = self._leave_queue(contact_id, contact)
-                left.ledger.transfer_out(ts)
+                self._transfer_out(contact_id, contact, ts)
             else:
                 self._end_handling(contact, ts)  # back in a queue after handling
             channel = channel or contact.channel
+            rounds = contact.rounds
         if event.via == "bot" and self._in_today(ts):
             self.escalated_today += 1
-        self._offer(contact_id, queue_name, channel or "other", event.shop, ts)
+        self._offer(contact_id, queue_name, channel or "other", event.shop, ts, rounds)
 
     def _answered(self, event: Event) -> None:
         contact_id: str = event.contact  # type: ignore[assignment]
@@ -323,10 +445,14 @@ class BoardState:
         if contact is None or contact.status != WAITING:
             return  # nobody was waiting: nothing to count
         ts = event.ts
+        self._end_round(contact_id, contact, ts)
         queue = self._leave_queue(contact_id, contact)
         wait = max(0, ts - contact.offered_at)
-        queue.ledger.abandon(ts, 1 if wait < queue.short_ms else 0,
-                             1 if wait <= queue.threshold_ms else 0)  # fmt: skip
+        short = 1 if wait < queue.short_ms else 0
+        within = 1 if wait <= queue.threshold_ms else 0
+        queue.ledger.abandon(ts, short, within)
+        self._shop_ledger(contact).abandon(ts, short, within)
+        self._channel_ledger(contact).abandon(ts, short, within)
         del self.contacts[contact_id]
 
     def _completed(self, event: Event) -> None:
@@ -341,6 +467,7 @@ class BoardState:
                 self._answer(contact_id, contact, agent_id, ts)
             else:
                 self._end_handling(contact, ts)
+            self._end_round(contact_id, contact, ts)
             if not agent_id or agent_id == contact.agent:
                 agent_id = contact.agent
                 agent = contact.agent_state
@@ -365,15 +492,18 @@ class BoardState:
         contact = self.contacts.get(contact_id)
         channel = event.channel
         shop = event.shop
+        rounds = 0
         if contact is not None:
+            self._end_round(contact_id, contact, ts)
             if contact.status == WAITING:
-                left = self._leave_queue(contact_id, contact)
-                left.ledger.transfer_out(ts)
+                self._transfer_out(contact_id, contact, ts)
             else:
                 self._end_handling(contact, ts)
             channel = channel or contact.channel
             shop = shop or contact.shop
-        self._offer(contact_id, event.to_queue, channel or "other", shop, ts)  # type: ignore[arg-type]
+            rounds = contact.rounds
+        # In the new queue a new round opens at the transfer (on a response channel).
+        self._offer(contact_id, event.to_queue, channel or "other", shop, ts, rounds)  # type: ignore[arg-type]
 
     def _message(self, event: Event) -> None:
         ts = event.ts
@@ -384,6 +514,10 @@ class BoardState:
             queue = self._queue_of(contact)
             agent = self._agent_of(contact)
             agent_id = contact.agent or event.agent
+            # A customer question opens a round when none is open (docs/metrics.md).
+            if contact.round_at == NO_ROUND and queue is not None \
+                    and contact.channel in self.response_channels:  # fmt: skip
+                self._open_round(event.contact, contact, queue, ts)  # type: ignore[arg-type]
         else:
             queue_name, agent_id = event.queue, event.agent
             if queue_name is not None:
@@ -395,6 +529,32 @@ class BoardState:
         if agent is not None:
             agent.messages.add(ts)
             self._touched(agent)
+
+    def _reply(self, event: Event) -> None:
+        """A reply from the shop: the first valid one closes the contact's open round."""
+        contact_id: str = event.contact  # type: ignore[assignment]
+        contact = self.contacts.get(contact_id)
+        if contact is None:
+            return  # no contact on the board: no round to close
+        ts = event.ts
+        queue = self._queue_of(contact)
+        if queue is None:
+            return
+        self.replied_today = True
+        queue.ledger.replied_today = True
+        self._shop_ledger(contact).replied_today = True
+        self._channel_ledger(contact).replied_today = True
+        opened = contact.round_at
+        if opened == NO_ROUND or (event.by == "bot" and not self.count_bot_replies):
+            return
+        deadline = opened + queue.response_cap_ms
+        if ts > deadline:  # a late event past the cap: the round was unanswered
+            self._settle_round(contact_id, contact, deadline, self._handler(contact), -1)
+            return
+        # The agent who replied (the handler unless the reply names another).
+        agent = self._handler(contact) if event.agent is None or event.agent == contact.agent \
+            else self.agents.get(event.agent) or self._agent(event.agent)  # fmt: skip
+        self._settle_round(contact_id, contact, ts, agent, ts - opened if ts > opened else 0)
 
     def _bot_resolved(self, event: Event) -> None:
         if self._in_today(event.ts):
@@ -445,6 +605,7 @@ _HANDLERS: Final[dict[str, Callable[[BoardState, Event], None]]] = {
     ev.COMPLETED: BoardState._completed,
     ev.TRANSFERRED: BoardState._transferred,
     ev.MESSAGE: BoardState._message,
+    ev.REPLY: BoardState._reply,
     ev.BOT_RESOLVED: BoardState._bot_resolved,
     ev.AGENT_STATE: BoardState._agent_state,
     ev.ALERT_ACK: BoardState._alert_ack,

@@ -296,6 +296,8 @@ def _event(f: Any) -> Event | None:
         agents = _comma_list(agents)
     if kind == ev.CALLOUT and not agents:
         return None
+    if kind == ev.REPLY and by is not None and by not in ev.REPLY_BY:
+        return None  # the slow path gives the rejection
     # One string object per queue, shop and agent (msgspec makes a new one each line): the
     # state's contacts then share them, and a checkpoint pickles each once (measured: a
     # fifth off pickling 20,000 contacts).

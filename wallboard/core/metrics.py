@@ -20,8 +20,9 @@ from wallboard.core.config import Formula
 
 # A constant, not `PeriodCounts.__slots__`: a compiled (mypyc) class has no __slots__ to read.
 PERIOD_FIELDS: Final = (
-    "abandoned", "abandoned_within", "answered", "answered_within", "handle_ms", "handled",
-    "offered", "short_abandoned", "transferred_out", "wait_ms",
+    "abandoned", "abandoned_within", "answered", "answered_within", "first_round_ms",
+    "first_rounds", "handle_ms", "handled", "offered", "round_ms", "rounds", "rounds_replied",
+    "rounds_unanswered", "rounds_within", "short_abandoned", "transferred_out", "wait_ms",
 )
 
 
@@ -41,6 +42,16 @@ class PeriodCounts:
         self.transferred_out = 0
         self.handled = 0  # completed contacts (handle-time samples)
         self.handle_ms = 0
+        # Response rounds settled (docs/metrics.md): closed by a reply, of those within the
+        # response threshold, settled unanswered (at the cap or when the contact ended); the
+        # sum of their response times (capped); the contacts' first rounds and their times.
+        self.rounds = 0
+        self.rounds_replied = 0
+        self.rounds_within = 0
+        self.rounds_unanswered = 0
+        self.round_ms = 0
+        self.first_rounds = 0
+        self.first_round_ms = 0
 
     def merge(self, other: PeriodCounts) -> None:
         for name in PERIOD_FIELDS:
@@ -68,6 +79,27 @@ class PeriodCounts:
     def abandon_rate(self) -> float | None:
         left = self.answered + self.abandoned
         return self.abandoned / left if left else None
+
+    def add_round(self, response_ms: int, replied: int, within: int, first: int) -> None:
+        """One settled response round, counted at once (an agent's day; a queue's periods
+        come from its ledger)."""
+        self.rounds += 1
+        self.round_ms += response_ms
+        self.rounds_replied += replied
+        self.rounds_within += within
+        self.rounds_unanswered += 1 - replied
+        if first:
+            self.first_rounds += 1
+            self.first_round_ms += response_ms
+
+    def response_rate(self) -> float | None:
+        return self.rounds_within / self.rounds if self.rounds else None
+
+    def avg_response_s(self) -> float | None:
+        return self.round_ms / self.rounds / 1000 if self.rounds else None
+
+    def first_response_s(self) -> float | None:
+        return self.first_round_ms / self.first_rounds / 1000 if self.first_rounds else None
 
 
 @mypyc_attr(serializable=True)  # replay checkpoints pickle it
@@ -225,6 +257,32 @@ class _Handles(_Series):
         period.handle_ms += sign * (handle[lo] if hi - lo == 1 else sum(handle[lo:hi]))
 
 
+class _Rounds(_Series):
+    __slots__ = ()
+    FIELDS = ("rounds", "round_ms", "rounds_replied", "rounds_within", "rounds_unanswered",
+              "first_rounds", "first_round_ms")  # fmt: skip
+    # response ms (capped), replied, within, unanswered, first round (0/1), its response ms
+    CODES = "qbbbbq"
+
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
+        ms, replied, within, unanswered, first, first_ms = self.cols
+        period.rounds += sign * (hi - lo)
+        if hi - lo == 1:
+            period.round_ms += sign * ms[lo]
+            period.rounds_replied += sign * replied[lo]
+            period.rounds_within += sign * within[lo]
+            period.rounds_unanswered += sign * unanswered[lo]
+            period.first_rounds += sign * first[lo]
+            period.first_round_ms += sign * first_ms[lo]
+        else:
+            period.round_ms += sign * sum(ms[lo:hi])
+            period.rounds_replied += sign * sum(replied[lo:hi])
+            period.rounds_within += sign * sum(within[lo:hi])
+            period.rounds_unanswered += sign * sum(unanswered[lo:hi])
+            period.first_rounds += sign * sum(first[lo:hi])
+            period.first_round_ms += sign * sum(first_ms[lo:hi])
+
+
 # Later than any event time, and a short int to mypyc (under 2**62): compares stay native.
 _NEVER: Final = 1 << 60
 
@@ -246,7 +304,8 @@ class QueueLedger:
     """
 
     __slots__ = ("abandons", "answers", "before_today", "expires_after", "fresh", "handles",
-                 "offers", "span_ms", "today", "transfers", "window")  # fmt: skip
+                 "offers", "replied_today", "rounds", "span_ms", "today", "transfers",
+                 "window")  # fmt: skip
 
     def __init__(self, span_ms: int) -> None:
         self.span_ms = span_ms
@@ -258,6 +317,10 @@ class QueueLedger:
         self.abandons = _Abandons()
         self.transfers = _Transfers()
         self.handles = _Handles()
+        self.rounds = _Rounds()
+        # A `contact.reply` came here this business day: response figures are measured only
+        # where replies come (docs/metrics.md, "Not measured yet").
+        self.replied_today = False
         self.fresh = False  # records added since the last settle
         self.expires_after = _NEVER  # a cut at or past this takes a record out of the window
 
@@ -315,6 +378,24 @@ class QueueLedger:
         else:
             s.late.append((ts, handle_ms))
 
+    def round(self, ts: int, response_ms: int, replied: int, within: int, first: int) -> None:
+        """A response round settled at `ts`: closed by a reply (`replied` 1) or unanswered."""
+        self.fresh = True
+        s = self.rounds
+        first_ms = response_ms if first else 0
+        if ts >= s.last:
+            s.new_ts.append(ts)
+            cols = s.new_cols
+            cols[0].append(response_ms)
+            cols[1].append(replied)
+            cols[2].append(within)
+            cols[3].append(1 - replied)
+            cols[4].append(first)
+            cols[5].append(first_ms)
+            s.last = ts
+        else:
+            s.late.append((ts, response_ms, replied, within, 1 - replied, first, first_ms))
+
     def settle(self, day_start: int, as_of: int) -> bool:
         """True when a count changed (records came in, or left the window)."""
         cut = as_of - self.span_ms
@@ -323,7 +404,8 @@ class QueueLedger:
         today, before, window = self.today, self.before_today, self.window
         changed = False
         oldest = _NEVER
-        for series in (self.offers, self.answers, self.abandons, self.transfers, self.handles):
+        for series in (self.offers, self.answers, self.abandons, self.transfers, self.handles,
+                       self.rounds):  # fmt: skip
             series.flush()
             times = series.ts
             end, head = len(times), series.head
@@ -342,6 +424,7 @@ class QueueLedger:
         """Call after `settle` with the old day: today's counts move to the earlier days."""
         self.before_today.merge(self.today)
         self.today = PeriodCounts()
+        self.replied_today = False
 
     def lifetime(self) -> PeriodCounts:
         """Everything counted, all days together (after `settle`)."""

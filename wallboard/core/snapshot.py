@@ -14,9 +14,17 @@ from wallboard.core.alerts import AlertRecord
 from wallboard.core.erlang import required_agents, rule_of_thumb_agents
 from wallboard.core.events import AGENT_STATES
 from wallboard.core.fold import BoardState
-from wallboard.core.metrics import PeriodCounts
+from wallboard.core.period_view import (
+    Period,
+    Response,
+    WindowPeriod,
+    period,
+    response_of,
+    window_period,
+)
 from wallboard.core.projection import agent_shift, projected_today
 from wallboard.core.reserve import Callout, agents_short, floor_short
+from wallboard.core.rollups import Live, LiveScan, RollupSnapshot, build_rollups
 from wallboard.core.state import AgentState, QueueState
 from wallboard.core.timeutil import format_local
 
@@ -24,23 +32,8 @@ SNAPSHOT_VERSION: Final = 1
 _WORKING: Final = frozenset({"available", "busy", "wrap_up"})
 
 
-class Period(msgspec.Struct, frozen=True, kw_only=True):
-    offered: int
-    answered: int
-    abandoned: int
-    short_abandoned: int
-    answered_within: int
-    abandoned_within: int
-    transferred_out: int
-    completed: int
-    service_level: float | None
-    asa_s: float | None
-    aht_s: float | None
-    abandon_rate: float | None
-
-
-class WindowPeriod(Period, frozen=True, kw_only=True):
-    minutes: int
+# The period types live with their builders (core/period_view.py); the contract names them here.
+__all__ = ["Period", "Response", "RollupSnapshot", "WindowPeriod"]
 
 
 class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,6 +64,12 @@ class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     # per agent, rounded up; None while the queue has no question in the hour.
     questions_last_hour: int = 0
     rule_of_thumb_agents: int | None = None
+    # Response rounds open now and the oldest one's age (docs/metrics.md); None where no
+    # `contact.reply` came this business day.
+    open_rounds: int | None = None
+    oldest_open_round_s: float | None = None
+    response_within_s: float = 180.0
+    response_cap_s: float = 600.0
 
 
 class AgentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,6 +96,11 @@ class AgentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     conversion_today: float | None
     rating_today: float | None
     order_value_today: float
+    # Response rounds settled on the agent today, and open now on contacts they handle; None
+    # while no `contact.reply` came this business day.
+    response_today: Response | None = None
+    open_rounds: int | None = None
+    oldest_open_round_s: float | None = None
 
 
 class Floor(msgspec.Struct, frozen=True, kw_only=True):
@@ -192,27 +196,11 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     alerts: list[AlertSnapshot] = msgspec.field(default_factory=list)
     callouts: list[CalloutSnapshot] = msgspec.field(default_factory=list)
     callout_recommendations: list[CalloutRecommendation] = msgspec.field(default_factory=list)
+    rollups: list[RollupSnapshot] = msgspec.field(default_factory=list)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
-
-
-def _period_fields(counts: PeriodCounts, formula: str) -> dict[str, int | float | None]:
-    return {
-        "offered": counts.offered,
-        "answered": counts.answered,
-        "abandoned": counts.abandoned,
-        "short_abandoned": counts.short_abandoned,
-        "answered_within": counts.answered_within,
-        "abandoned_within": counts.abandoned_within,
-        "transferred_out": counts.transferred_out,
-        "completed": counts.handled,
-        "service_level": counts.service_level(formula),  # type: ignore[arg-type]
-        "asa_s": counts.asa_s(),
-        "aht_s": counts.aht_s(),
-        "abandon_rate": counts.abandon_rate(),
-    }
 
 
 def _staffing(state: BoardState) -> tuple[list[int], dict[str, list[int]]]:
@@ -236,9 +224,11 @@ def _staffing(state: BoardState) -> tuple[list[int], dict[str, list[int]]]:
 
 
 def _queue_snapshot(state: BoardState, queue: QueueState,
-                    staffing: tuple[list[int], dict[str, list[int]]]) -> QueueSnapshot:  # fmt: skip
+                    staffing: tuple[list[int], dict[str, list[int]]],
+                    live: Live) -> QueueSnapshot:  # fmt: skip
     formula = state.config.service_level.formula
     as_of = state.as_of
+    measured = queue.ledger.replied_today
     oldest = min(queue.waiting.values()) if queue.waiting else None
     everywhere, listed = staffing
     own = listed.get(queue.name, [0, 0, 0])
@@ -254,16 +244,19 @@ def _queue_snapshot(state: BoardState, queue: QueueState,
         sl_target=queue.rules.target,
         short_abandon_s=queue.rules.short_abandon_s,
         sl_formula=formula,
-        today=Period(**_period_fields(queue.today, formula)),  # type: ignore[arg-type]
-        window=WindowPeriod(
-            **_period_fields(queue.window, formula),  # type: ignore[arg-type]
-            minutes=state.config.board.window_minutes,
-        ),
+        today=period(queue.today, formula, measured),
+        window=window_period(queue.window, formula, measured,
+                             state.config.board.window_minutes),
         agents_staffed=staffed,
         agents_available=available,
         agents_working=working,
         **erlang,
         **_rule_of_thumb(state, queue),
+        open_rounds=live.rounds if measured else None,
+        oldest_open_round_s=(max(0, as_of - live.oldest_round) / 1000 if live.oldest_round
+                             else 0.0) if measured else None,
+        response_within_s=queue.rules.response_within_s,
+        response_cap_s=queue.rules.response_cap_s,
     )
 
 
@@ -296,7 +289,7 @@ def _erlang(state: BoardState, queue: QueueState, working: int) -> dict[str, Any
     }
 
 
-def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
+def _agent_snapshot(state: BoardState, agent: AgentState, live: Live | None) -> AgentSnapshot:
     config = state.config
     load = config.agent_load
     as_of = state.as_of
@@ -333,6 +326,10 @@ def _agent_snapshot(state: BoardState, agent: AgentState) -> AgentSnapshot:
         conversion_today=_ratio(agent.orders_today, agent.outcomes_today),
         rating_today=agent.rating_sum / agent.rating_count if agent.rating_count else None,
         order_value_today=agent.order_value_today,
+        response_today=response_of(agent.rounds_today, state.replied_today),
+        open_rounds=(0 if live is None else live.rounds) if state.replied_today else None,
+        oldest_open_round_s=(max(0, as_of - live.oldest_round) / 1000 if live is not None
+                             and live.oldest_round else 0.0) if state.replied_today else None,
     )
 
 
@@ -351,10 +348,11 @@ def build_snapshot(state: BoardState, *, with_agents: bool = True) -> Snapshot:
     day = state.day
     started = state.as_of > 0
     staffing = _staffing(state)
-    queues = [_queue_snapshot(state, state.queues[name], staffing)
+    scan = LiveScan(state, with_agents)
+    queues = [_queue_snapshot(state, state.queues[name], staffing, scan.queues[name])
               for name in sorted(state.queues)]  # fmt: skip
-    agents = ([_agent_snapshot(state, state.agents[name]) for name in sorted(state.agents)]
-              if with_agents else [])  # fmt: skip
+    agents = ([_agent_snapshot(state, state.agents[name], scan.agents.get(name))
+               for name in sorted(state.agents)] if with_agents else [])  # fmt: skip
     return Snapshot(
         snapshot_version=SNAPSHOT_VERSION,
         site_name=config.board.site_name,
@@ -389,6 +387,7 @@ def build_snapshot(state: BoardState, *, with_agents: bool = True) -> Snapshot:
         alerts=[_alert_snapshot(state, record) for record in state.alerts.history],
         callouts=[_callout_snapshot(state, c) for c in state.reserve.callouts.values()],
         callout_recommendations=_recommendations(state, queues),
+        rollups=build_rollups(state, scan),
     )
 
 
