@@ -198,3 +198,28 @@ def test_reserve_agents_answer_a_callout() -> None:
     outs = {e["agent"] for e in later if e["type"] == "agent.state"
             and e["state"] == "logged_out" and e.get("reason") == "stint_end"}  # fmt: skip
     assert outs == accepted
+
+
+def test_chats_get_replies_that_slow_down_in_the_double11_evening_peak() -> None:
+    profile = load_profile("double11")
+    events = run(profile, "2026-11-11T13:00", "2026-11-11T21:30", seed=7, agents=200)
+    replies = [e for e in events if e["type"] == "contact.reply"]
+    chats = [e for e in events if e["type"] in ("contact.message", "contact.reply",
+                                                "contact.offered", "contact.answered",
+                                                "contact.completed", "contact.abandoned")]  # fmt: skip
+    # about a third of the chat traffic is the shop's replies (one per question, some missed)
+    assert 0.25 < len(replies) / len(chats) < 0.45
+    assert {e.get("by") for e in replies} == {None, "assist"}  # assist mode on chat queues
+    assert all(e["agent"] for e in replies)
+
+    def floor_response_rate(until: str) -> float:
+        state = BoardState(load_config(None))
+        fold_until(state, (RawEntry(None, None, e) for e in events), at(until))
+        floor = next(r for r in build_snapshot(state).rollups if r.by == "floor")
+        assert floor.window.response is not None
+        return floor.window.response.response_rate
+
+    afternoon = floor_response_rate("2026-11-11T15:00")
+    evening = floor_response_rate("2026-11-11T21:30")
+    # measured for seed 7: 0.91 at 15:00 against 0.70 at 21:30
+    assert afternoon > 0.85 and evening < afternoon - 0.1

@@ -5,8 +5,9 @@ callout responses) is processed in time order; every action appends the contract
 causes. Events that are certain once drawn and change no state (an answer a few seconds after
 routing, the agent's `busy`, chat messages, bot resolutions) skip the heap: they go to time
 buckets and are merged into the output by a stable sort on `ts`, so the output is sorted by
-event time. Everything random comes from one `random.Random(seed)`, so the same seed and
-arguments give the same events.
+event time. Everything random comes from `random.Random(seed)`, so the same seed and
+arguments give the same events; the shop's replies draw from a second generator seeded from
+the same seed, so adding them left every other event of a seed as it was.
 
 Arrivals per queue are a non-homogeneous Poisson process with a piecewise-constant rate per
 local hour (the profile's 24 factors): within an hour the gaps are exponential, and at every
@@ -73,8 +74,8 @@ LOGGED_OUT: Final = "logged_out"
 class _Queue:
     __slots__ = ("answer_mu", "bot", "channel", "clock", "conversion", "free", "gen",
                  "handle_mu", "handle_sigma", "index", "message_rate", "name", "patience_rate",
-                 "peak", "rate", "transfer_share", "transfer_to", "value_mu", "value_sigma",
-                 "waiting", "wrap_mu")  # fmt: skip
+                 "peak", "rate", "reply", "transfer_share", "transfer_to", "value_mu",
+                 "value_sigma", "waiting", "wrap_mu")  # fmt: skip
 
     def __init__(self, index: int, name: str, channel: str) -> None:
         self.index = index
@@ -96,6 +97,8 @@ class _Queue:
         self.wrap_mu: float | None = None
         self.patience_rate = 0.0  # per ms; 0 = never abandons
         self.message_rate = 0.0  # per ms; 0 = no messages
+        # replies: (mu, sigma, pressure waiting, slowdown, miss share, assist share), or None
+        self.reply: tuple[float, float, float, float, float, float] | None = None
         self.waiting: deque[_Contact] = deque()  # FIFO, abandoned entries skipped lazily
         self.free: dict[_Agent, None] = {}  # agents with spare capacity, longest-free first
 
@@ -155,6 +158,7 @@ class Simulator:
         self.start_ms = start_ms
         self.now = start_ms
         self.rng = rng = random.Random(seed)
+        self.reply_rng = random.Random(f"replies-{seed}")
         n_agents = profile.floor.agents if agents is None else agents
         n_queues = len(profile.queues) if queues is None else queues
         if n_agents < 0:
@@ -186,6 +190,10 @@ class Simulator:
             q.wrap_mu = _mu(ch.wrap_up_median_s) if ch.wrap_up_median_s > 0 else None
             q.patience_rate = 1.0 / (ch.patience_mean_s * 1000) if ch.patience_mean_s else 0.0
             q.message_rate = 1.0 / (ch.message_every_s * 1000) if ch.message_every_s else 0.0
+            if ch.reply_median_s > 0:
+                q.reply = (_mu(ch.reply_median_s), ch.reply_sigma,
+                           max(ch.reply_pressure_waiting, 1.0), ch.reply_slowdown,
+                           ch.reply_miss_share, ch.assist_share)  # fmt: skip
             self.queues.append(q)
         self._concurrency = [profile.channel(q.channel).concurrency for q in self.queues]
 
@@ -438,6 +446,9 @@ class Simulator:
         contact.end = end
         if q.transfer_to >= 0 and rng.random() < q.transfer_share:
             contact.transfer = q.transfer_to
+        replies = self._replies(q, contact, agent, end)
+        if replies is not None:
+            replies(t)  # the agent's first reply, to the question that opened the chat
         if q.message_rate:
             # The customer's questions while the chat lasts: exponential gaps.
             mean = 1.0 / q.message_rate
@@ -455,9 +466,39 @@ class Simulator:
                     later[when >> _BUCKET_BITS] = [record]
                 else:
                     bucket.append(record)
+                if replies is not None:
+                    replies(when)
                 at -= mean * log(1.0 - random_())
         heapq.heappush(self._heap, (end, next(self._seq),
                                     _COMPLETE if q.wrap_mu is None else _TALK_END, contact, None))
+
+    def _replies(self, q: _Queue, contact: _Contact, agent: _Agent,
+                 end: int) -> Callable[[int], None] | None:  # fmt: skip
+        """A function that draws the shop's reply to a question asked at a time (or none: a
+        queue without replies). The queue's pressure when the agent took the chat slows the
+        replies and leaves some questions unanswered; a reply after the chat ends is not sent."""
+        if q.reply is None:
+            return None
+        mu, sigma, full, slowdown, miss_share, assist_share = q.reply
+        pressure = min(1.0, len(q.waiting) / full)
+        mu += math.log(1.0 + slowdown * pressure)
+        miss = miss_share * pressure
+        rng, normal, later_add = self.reply_rng, self._normal, self._later_add
+        contact_id, agent_id = contact.id, agent.id
+
+        def reply(asked: int) -> None:
+            if miss and rng.random() < miss:
+                return
+            when = asked + int(math.exp(mu + sigma * normal[int(rng.random() * _NORMAL_POINTS)]))
+            if when >= end:
+                return
+            record = {"type": "contact.reply", "ts": str(when), "contact": contact_id,
+                      "agent": agent_id}  # fmt: skip
+            if assist_share and rng.random() < assist_share:
+                record["by"] = "assist"
+            later_add(when, record)
+
+        return reply
 
     def _release(self, t: int, agent: _Agent) -> None:
         agent.load -= 1

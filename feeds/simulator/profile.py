@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 
@@ -37,6 +37,16 @@ class ChannelParams(_Section):
     wrap_up_median_s: float = 0.0  # after-contact work (log-normal, sigma 0.5); 0 = none
     patience_mean_s: float = 0.0  # exponential customer patience; 0 = never abandons
     message_every_s: float = 0.0  # mean gap between customer questions in a chat; 0 = none
+    # The shop's replies (`contact.reply`, docs/simulator.md): the agent's first reply after
+    # the answer and one after each question, log-normal (median, sigma); 0 = no replies.
+    reply_median_s: float = 0.0
+    reply_sigma: float = 0.9
+    # Under load (waiting / reply_pressure_waiting, up to 1) replies slow down by up to
+    # 1 + reply_slowdown times, and up to reply_miss_share of questions get no reply at all.
+    reply_pressure_waiting: float = 20.0
+    reply_slowdown: float = 3.0
+    reply_miss_share: float = 0.15
+    assist_share: float = 0.0  # replies a bot sends in assist mode (`by=assist`)
 
 
 class QueueParams(_Section):
@@ -122,9 +132,11 @@ def _hourly() -> list[float]:
 def _channels() -> dict[str, ChannelParams]:
     return {
         "chat": ChannelParams(concurrency=3, answer_delay_s=6, handle_median_s=420,
-                              handle_sigma=0.6, patience_mean_s=120, message_every_s=50),
+                              handle_sigma=0.6, patience_mean_s=120, message_every_s=50,
+                              reply_median_s=20),
         "wechat": ChannelParams(concurrency=3, answer_delay_s=8, handle_median_s=480,
-                                handle_sigma=0.6, patience_mean_s=180, message_every_s=60),
+                                handle_sigma=0.6, patience_mean_s=180, message_every_s=60,
+                                reply_median_s=25),
         "phone": ChannelParams(concurrency=1, answer_delay_s=4, handle_median_s=210,
                                handle_sigma=0.55, wrap_up_median_s=25, patience_mean_s=75),
         "ticket": ChannelParams(concurrency=1, answer_delay_s=20, handle_median_s=300,
@@ -231,7 +243,9 @@ def _check(profile: Profile) -> list[tuple[str, str]]:
             problems.append((f"{prefix}.concurrency", "must be at least 1"))
         positive(f"{prefix}.handle_median_s", ch.handle_median_s)
         for key in ("answer_delay_s", "handle_sigma", "wrap_up_median_s", "patience_mean_s",
-                    "message_every_s"):  # fmt: skip
+                    "message_every_s", "reply_median_s", "reply_sigma",
+                    "reply_pressure_waiting", "reply_slowdown", "reply_miss_share",
+                    "assist_share"):  # fmt: skip
             non_negative(f"{prefix}.{key}", getattr(ch, key))
     if not profile.queues:
         problems.append(("queues", "needs at least one queue"))
@@ -268,6 +282,21 @@ def profile_path(name_or_path: str) -> Path:
     return Path(name_or_path)
 
 
+def _over_default_channels(raw: dict[str, Any]) -> dict[str, Any]:
+    """A profile's `[channels.X]` table changes only the keys it names: the other channels and
+    keys keep the defaults (a table replacing its channel whole would drop them silently)."""
+    tables = raw.get("channels")
+    if not isinstance(tables, dict):
+        return raw
+    merged: dict[str, Any] = {name: msgspec.to_builtins(params)
+                              for name, params in _channels().items()}  # fmt: skip
+    for name, table in tables.items():
+        base = merged.get(name)
+        merged[name] = {**base, **table} if isinstance(base, dict) and isinstance(table, dict) \
+            else table  # fmt: skip
+    return {**raw, "channels": merged}
+
+
 def load_profile(name_or_path: str | None = None) -> Profile:
     """Read and check a profile; None gives the built-in defaults (the `normal` profile)."""
     if name_or_path is None:
@@ -284,6 +313,7 @@ def load_profile(name_or_path: str | None = None) -> Profile:
             raise ProfileError(f"{source}: not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+        raw = _over_default_channels(raw)
         try:
             profile = msgspec.convert(raw, Profile)
         except msgspec.ValidationError as exc:
