@@ -23,7 +23,7 @@ and escapes the text; docs/metrics-prometheus.md lists every series.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Final, get_args
 
@@ -35,7 +35,13 @@ from wallboard.core.config import Config
 from wallboard.core.events import AGENT_STATES, REASONS
 from wallboard.core.feedstatus import FeedState, FeedStatus
 from wallboard.core.sanitize import clean
-from wallboard.core.snapshot import AgentSnapshot, Period, QueueSnapshot, Snapshot
+from wallboard.core.snapshot import (
+    AgentSnapshot,
+    Period,
+    QueueSnapshot,
+    RollupSnapshot,
+    Snapshot,
+)
 
 __all__ = ["CONTENT_TYPE_LATEST", "label_value", "render_metrics"]
 
@@ -54,6 +60,16 @@ _COUNTS: Final = (
     ("transferred_out", "transferred_out", "Contacts transferred away while still waiting"),
     ("completed", "completed", "Handle-time samples: completions, and transfers after an answer"),
 )  # fmt: skip
+# (response field, metric word, help) of a period's response rounds (docs/metrics.md).
+_ROUNDS: Final = (
+    ("rounds", "rounds", "Response rounds settled (a customer question and the shop's reply)"),
+    ("answered_within", "rounds_answered_within",
+     "Response rounds closed by a reply within the response threshold (180 s)"),
+    ("unanswered", "rounds_unanswered",
+     "Response rounds settled without a reply (at the cap, or when the contact ended)"),
+)  # fmt: skip
+# Rollups (docs/metrics.md): the metric prefix and label of each kind; the floor has none.
+_ROLLUP_LABELS: Final = {"floor": None, "group": "group", "shop": "shop", "channel": "channel"}
 
 
 def render_metrics(snap: Snapshot, status: FeedStatus, config: Config) -> bytes:
@@ -131,6 +147,9 @@ class _SnapshotCollector:
         self.families = []
         self._board()
         self._queues(self.snap.queues)
+        self._responses(self.snap.queues)
+        for kind, label in _ROLLUP_LABELS.items():
+            self._rollups(kind, label, [r for r in self.snap.rollups if r.by == kind])
         self._floor()
         if self.config.api.agent_metrics:
             self._agents(self.snap.agents)
@@ -227,6 +246,81 @@ class _SnapshotCollector:
             required.add(q.required_agents, name)
             gap.add(q.staffed_gap, name)
             questions.add(q.questions_last_hour, name)
+
+    def _responses(self, queues: Iterable[QueueSnapshot]) -> None:
+        """Response rounds per queue; absent where no reply came this business day."""
+        record = self._round_families("wallboard_queue", ["queue"])
+        for q in queues:
+            record(q.queue, q.open_rounds, q.oldest_open_round_s, q.today, q.window)
+
+    def _round_families(self, prefix: str, labels: list[str]) -> Callable[..., None]:
+        open_rounds = self.gauge(f"{prefix}_open_rounds", "Response rounds open now: customer "
+                                 "questions waiting for the shop's reply", labels)
+        oldest = self.gauge(f"{prefix}_oldest_open_round_seconds", "Age of the oldest open "
+                            "response round; 0 when none", labels)
+        rate = self.gauge(f"{prefix}_response_rate_ratio", "Response rounds answered within "
+                          "the threshold over rounds settled", [*labels, "period"])
+        average = self.gauge(f"{prefix}_response_avg_seconds", "Mean response time of the "
+                             "rounds settled, unanswered ones as the cap", [*labels, "period"])
+        first = self.gauge(f"{prefix}_first_response_seconds", "Mean response time of the "
+                           "contacts' first rounds", [*labels, "period"])
+        today = {word: self.counter(f"{prefix}_{word}", f"{text}, this business day",
+                                    [*labels, "period"]) for key, word, text in _ROUNDS}
+        window = {word: self.gauge(f"{prefix}_window_{word}", f"{text}, in the rolling window",
+                                   labels) for key, word, text in _ROUNDS}  # fmt: skip
+
+        def record(name: str | None, open_now: int | None, oldest_s: float | None,
+                   day: Period, rolling: Period) -> None:  # fmt: skip
+            keys = () if name is None else (name,)
+            open_rounds.add(open_now, *keys)
+            oldest.add(oldest_s, *keys)
+            for period, counts in (("today", day), ("window", rolling)):
+                response = counts.response
+                if response is None:
+                    continue
+                rate.add(response.response_rate, *keys, period)
+                average.add(response.avg_response_s, *keys, period)
+                first.add(response.first_response_s, *keys, period)
+                for key, word, _text in _ROUNDS:
+                    if period == "today":
+                        today[word].add(getattr(response, key), *keys, period)
+                    else:
+                        window[word].add(getattr(response, key), *keys)
+
+        return record
+
+    def _rollups(self, kind: str, label: str | None, rollups: list[RollupSnapshot]) -> None:
+        """`wallboard_floor_*`, `wallboard_group_*{group}`, `wallboard_shop_*{shop}` and
+        `wallboard_channel_*{channel}`: the queues combined from summed counts."""
+        prefix = f"wallboard_{kind}"
+        labels = [] if label is None else [label]
+        what = "the floor" if label is None else f"the {label}"
+        waiting = self.gauge(f"{prefix}_waiting", f"Contacts waiting now, {what}", labels)
+        longest = self.gauge(f"{prefix}_longest_wait_seconds",
+                             f"How long the oldest waiting contact has waited, {what}", labels)
+        today = {word: self.counter(f"{prefix}_{word}", f"{text}, this business day, {what}",
+                                    [*labels, "period"]) for key, word, text in _COUNTS}
+        window = {word: self.gauge(f"{prefix}_window_{word}",
+                                   f"{text}, in the rolling window, {what}", labels)
+                  for key, word, text in _COUNTS}  # fmt: skip
+        service_level = self.gauge(f"{prefix}_service_level_ratio", "Service level over the "
+                                   f"summed counts (the default formula), {what}",
+                                   [*labels, "period"])
+        abandon = self.gauge(f"{prefix}_abandon_ratio", f"Abandoned / (answered + abandoned), "
+                             f"{what}", [*labels, "period"])
+        record_rounds = self._round_families(prefix, labels)
+        for r in rollups:
+            keys = () if label is None else (r.name,)
+            waiting.add(r.waiting, *keys)
+            longest.add(r.longest_wait_s, *keys)
+            for key, word, _text in _COUNTS:
+                today[word].add(getattr(r.today, key), *keys, "today")
+                window[word].add(getattr(r.window, key), *keys)
+            for period, counts in (("today", r.today), ("window", r.window)):
+                service_level.add(counts.service_level, *keys, period)
+                abandon.add(counts.abandon_rate, *keys, period)
+            record_rounds(None if label is None else r.name, r.open_rounds,
+                          r.oldest_open_round_s, r.today, r.window)  # fmt: skip
 
     def _floor(self) -> None:
         snap = self.snap

@@ -142,6 +142,49 @@ def test_body_parses_and_queue_values_are_the_hand_worked_ones(tmp_path: Path,
     assert v("wallboard_queue_agents_available", queue="support") == 1
 
 
+def test_response_rounds_and_rollups_by_channel_shop_and_floor(tmp_path: Path) -> None:
+    config = config_with(tmp_path, agent_metrics=False)
+    # c3 (sales, chat, offered 09:52:00) gets the shop's reply at 09:53:40: 100 s
+    events = [*scenario(), event("contact.reply", at("2026-11-11 09:53:40", 0), contact="c3")]
+    found = samples(render_metrics(fold(events, at(T0, 0), config), CONNECTED, config))
+    v = partial(value, found)
+    # sales rounds today: c0 (completed 08:02:20), c1 (completed 09:55:10) and c2 (abandoned)
+    # unanswered, each counted as 600 s; c3 replied in 100 s (within 180) -> 4 rounds, 1 within,
+    # rate 1/4, mean (3 x 600 + 100) / 4 = 475. c4's round is open, 30 s old.
+    today = {"queue": "sales", "period": "today"}
+    assert v("wallboard_queue_rounds_total", **today) == 4
+    assert v("wallboard_queue_rounds_answered_within_total", **today) == 1
+    assert v("wallboard_queue_rounds_unanswered_total", **today) == 3
+    assert v("wallboard_queue_response_rate_ratio", **today) == pytest.approx(1 / 4)
+    assert v("wallboard_queue_response_avg_seconds", **today) == pytest.approx(475)
+    # window (09:30, 10:00]: c1, c2, c3 -> 1/3
+    assert v("wallboard_queue_response_rate_ratio", queue="sales",
+             period="window") == pytest.approx(1 / 3)  # fmt: skip
+    assert v("wallboard_queue_window_rounds", queue="sales") == 3
+    assert v("wallboard_queue_open_rounds", queue="sales") == 1
+    assert v("wallboard_queue_oldest_open_round_seconds", queue="sales") == 30
+    # support (phone) had no reply: no response series at all, not zeros
+    assert v("wallboard_queue_open_rounds", queue="support") is None
+    assert v("wallboard_queue_response_rate_ratio", queue="support", period="today") is None
+    # by channel: chat is sales' contacts, phone is support's c5 (waiting 10 s)
+    assert v("wallboard_channel_offered_total", channel="chat", period="today") == 5
+    assert v("wallboard_channel_offered_total", channel="phone", period="today") == 1
+    assert v("wallboard_channel_waiting", channel="phone") == 1
+    assert v("wallboard_channel_longest_wait_seconds", channel="phone") == 10
+    assert v("wallboard_channel_service_level_ratio", channel="chat",
+             period="today") == pytest.approx(2 / 3)  # fmt: skip
+    assert v("wallboard_channel_response_rate_ratio", channel="chat",
+             period="today") == pytest.approx(1 / 4)  # fmt: skip
+    assert v("wallboard_channel_open_rounds", channel="phone") is None
+    # the floor: both queues summed; 2 within of 3 answered + 1 short abandon -> 2 / 3
+    assert v("wallboard_floor_offered_total", period="today") == 6
+    assert v("wallboard_floor_waiting") == 2
+    assert v("wallboard_floor_service_level_ratio", period="today") == pytest.approx(2 / 3)
+    assert v("wallboard_floor_rounds_total", period="today") == 4
+    # no contact names a shop: all of them roll up under "-"
+    assert v("wallboard_shop_offered_total", shop="-", period="today") == 6
+
+
 def test_floor_events_feed_and_alert_values(tmp_path: Path, snap: Snapshot) -> None:
     found = samples(render_metrics(snap, CONNECTED, config_with(tmp_path, agent_metrics=False)))
     v = partial(value, found)
