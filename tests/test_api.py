@@ -316,16 +316,32 @@ async def test_an_id_no_longer_held_gets_a_resync_with_the_full_snapshot(
         assert (event.event, seq(event.id)) == ("snapshot", oldest.seq + 1)
 
 
+def clock_moved(agent: dict[str, Any], as_of_ms: int) -> dict[str, Any]:
+    """An agent's clock fields at `as_of_ms` (docs/api.md, "Diffs")."""
+    out = dict(agent)
+    if agent["state_since_ms"] is not None:
+        out["time_in_state_s"] = max(0, as_of_ms - agent["state_since_ms"]) / 1000
+    end = agent["shift_end_ms"]
+    hours_left = 0.0 if end is None else max(0, end - as_of_ms) / 3_600_000
+    out["projected_today"] = agent["handled_today"] + agent["handled_last_hour"] * hours_left
+    return out
+
+
 def apply_diff(document: dict[str, Any], diff: dict[str, Any]) -> dict[str, Any]:
     """A client's use of a diff event (docs/api.md): replace the other keys, upsert queues by
-    `queue` and agents by `agent`, drop the removed, keep each list sorted by its key."""
+    `queue` and agents by `agent`, drop the removed, keep each list sorted by its key, and move
+    the clock of the agents not sent: time_in_state_s = max(0, as_of_ms - state_since_ms) / 1000."""
     out = {key: value for key, value in diff.items() if key not in ("queues", "agents", "diff")}
+    assert diff["diff"]["clock_fields"] == ["time_in_state_s", "projected_today"]
     for key, name in (("queues", "queue"), ("agents", "agent")):
         members = {m[name]: m for m in document[key]}
         members.update({m[name]: m for m in diff[key]})
         for gone in diff["diff"][f"{key}_removed"]:
             members.pop(gone, None)
         out[key] = [members[k] for k in sorted(members)]
+    sent = {a["agent"] for a in diff["agents"]}
+    out["agents"] = [a if a["agent"] in sent else clock_moved(a, diff["as_of_ms"])
+                     for a in out["agents"]]  # fmt: skip
     return {key: out[key] for key in document}  # the contract's key order
 
 
@@ -382,6 +398,32 @@ async def test_diff_events_carry_only_the_changed_queues_and_agents(
 
         async with http.get(f"{stack.url}/v1/stream?diff=maybe", headers=AUTH) as response:
             assert response.status == 400
+
+
+async def test_a_diff_leaves_out_agents_whose_clock_alone_moved(
+        redis_client: redis.Redis, redis_url: str, stream_key: str) -> None:  # fmt: skip
+    t0 = now_ms()
+    moved = [0]
+    add(redis_client, stream_key, hand_events(t0))
+    async with api_stack(redis_url, [stream_key], clock=lambda: t0 + moved[0]) as stack, \
+            session() as http:  # fmt: skip
+        await applied(stack, 7)
+        full = await http.get(f"{stack.url}/v1/stream", headers=AUTH)
+        diffs = await http.get(f"{stack.url}/v1/stream?diff=1", headers=AUTH)
+        start = await next_event(diffs)
+        assert (await next_event(full)).data == start.data
+        document = start.json()
+        assert any(a["time_in_state_s"] for a in document["agents"])
+        moved[0] = 7_250  # the clock alone moves: every agent's time in state grows
+        while document["as_of_ms"] < t0 + 7_250:
+            event, whole = await next_event(diffs), await next_event(full)
+            diff = event.json()
+            assert diff["agents"] == []  # nothing but the clock changed for any agent
+            document = apply_diff(document, diff)
+            assert document == whole.json()  # and the client's clock rebuilds them exactly
+        assert document["agents"] != start.json()["agents"]
+        full.close()
+        diffs.close()
 
 
 # ---- security and limits -------------------------------------------------------------------

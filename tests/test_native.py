@@ -79,7 +79,7 @@ def test_pickling_keeps_every_attribute_of_the_records_with_their_own_reduce() -
     from wallboard.core.config import Config
     from wallboard.core.event_record import Event
     from wallboard.core.fold import BoardState
-    from wallboard.core.metrics import TimeRing
+    from wallboard.core.metrics import PERIOD_FIELDS, PeriodCounts, TimeRing
     from wallboard.core.state import AgentState, Contact, QueueState
 
     ring = TimeRing(60_000)
@@ -92,13 +92,17 @@ def test_pickling_keeps_every_attribute_of_the_records_with_their_own_reduce() -
     board = BoardState(Config())
     board.apply(Event("contact.offered", 1_000, contact="c1", queue="chat"))
     chat = board.queues["chat"]
-    contact = Contact("chat", "wechat", "kids", 1_000, 1, "a7", 2_000, chat, agent)
+    contact = Contact("chat", "wechat", "kids", 1_000, 1, "a7", 2_000, chat, agent, 3_000, 2)
+    rounds = PeriodCounts()
+    for n, field in enumerate(PERIOD_FIELDS):
+        setattr(rounds, field, 100 + n)
     values: dict[str, object] = {
         "name": "Yang Lan", "team": "Peony", "level": "elite", "pool": "reserve",
         "shops": ("kids", "home"), "queues": ("chat",), "state": "busy", "state_since": 11,
         "first_login": 12, "handled_today": 13, "answers": ring, "messages": TimeRing(5),
         "completed_today": 14, "outcomes_today": 15, "orders_today": 16,
         "order_value_today": 17.5, "rating_sum": 18, "rating_count": 19,
+        "rounds_today": rounds,
     }  # fmt: skip
     for name, value in values.items():
         setattr(agent, name, value)
@@ -109,6 +113,9 @@ def test_pickling_keeps_every_attribute_of_the_records_with_their_own_reduce() -
             mine, theirs = getattr(record, name), getattr(back, name)
             if isinstance(mine, TimeRing):
                 mine, theirs = _ring(mine), _ring(theirs)
+            elif isinstance(mine, PeriodCounts):
+                mine, theirs = ([getattr(p, f) for f in PERIOD_FIELDS]
+                                for p in (mine, theirs))  # fmt: skip
             elif isinstance(mine, AgentState | QueueState):
                 # A contact's references to its records are found again by name after a
                 # restore (tests/test_fold_properties.py checks they then name the same).

@@ -16,8 +16,8 @@ TYPES = ["contact.offered", "contact.answered", "contact.completed", "agent.stat
          "reserve.callout", "reserve.response", "alert.ack", "contact.reply", "bogus"]  # fmt: skip
 VALUES = st.one_of(
     st.sampled_from(["1794326400000", "1794326400001", "123", "2026-11-11T00:00:00+08:00",
-                     "", "chat", "phone", "busy", "nope", "reserve", "accepted", "1", "5", "6", "assist",
-                     "bot", "agent",
+                     "", "chat", "phone", "busy", "nope", "reserve", "accepted", "1", "5", "6",
+                     "assist", "bot", "agent",
                      "2.5", "-1", "nan", "a,b, ,c", "1794326400000-3", "x-y", "q"]),
     st.text(max_size=6),
     st.text(min_size=250, max_size=260, alphabet="ab"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 import msgspec
 
@@ -282,21 +282,6 @@ def profile_path(name_or_path: str) -> Path:
     return Path(name_or_path)
 
 
-def _over_default_channels(raw: dict[str, Any]) -> dict[str, Any]:
-    """A profile's `[channels.X]` table changes only the keys it names: the other channels and
-    keys keep the defaults (a table replacing its channel whole would drop them silently)."""
-    tables = raw.get("channels")
-    if not isinstance(tables, dict):
-        return raw
-    merged: dict[str, Any] = {name: msgspec.to_builtins(params)
-                              for name, params in _channels().items()}  # fmt: skip
-    for name, table in tables.items():
-        base = merged.get(name)
-        merged[name] = {**base, **table} if isinstance(base, dict) and isinstance(table, dict) \
-            else table  # fmt: skip
-    return {**raw, "channels": merged}
-
-
 def load_profile(name_or_path: str | None = None) -> Profile:
     """Read and check a profile; None gives the built-in defaults (the `normal` profile)."""
     if name_or_path is None:
@@ -313,7 +298,11 @@ def load_profile(name_or_path: str | None = None) -> Profile:
             raise ProfileError(f"{source}: not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise ProfileError(f"{source}: not valid TOML: {exc}") from None
-        raw = _over_default_channels(raw)
+        if isinstance(raw.get("channels"), dict):
+            # Channels the file does not name keep the built-in ones (a `[channels.X]` table
+            # replaces X alone, every key of it spelled out or at ChannelParams' default).
+            defaults = {name: msgspec.to_builtins(p) for name, p in _channels().items()}
+            raw = {**raw, "channels": {**defaults, **raw["channels"]}}
         try:
             profile = msgspec.convert(raw, Profile)
         except msgspec.ValidationError as exc:

@@ -101,6 +101,12 @@ class AgentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     response_today: Response | None = None
     open_rounds: int | None = None
     oldest_open_round_s: float | None = None
+    # `state_since` as epoch ms: time_in_state_s = max(0, as_of_ms - state_since_ms) / 1000
+    # exactly (an API diff leaves out agents whose only change is that clock, docs/api.md).
+    state_since_ms: int | None = None
+    # `shift_end` as epoch ms: projected_today = handled_today + handled_last_hour x
+    # (max(0, shift_end_ms - as_of_ms) / 3,600,000), or handled_today without a shift.
+    shift_end_ms: int | None = None
 
 
 class Floor(msgspec.Struct, frozen=True, kw_only=True):
@@ -326,6 +332,8 @@ def _agent_snapshot(state: BoardState, agent: AgentState, live: Live | None) -> 
         conversion_today=_ratio(agent.orders_today, agent.outcomes_today),
         rating_today=agent.rating_sum / agent.rating_count if agent.rating_count else None,
         order_value_today=agent.order_value_today,
+        state_since_ms=None if agent.state is None else agent.state_since,
+        shift_end_ms=None if shift is None else shift.end_ms,
         response_today=response_of(agent.rounds_today, state.replied_today),
         open_rounds=(0 if live is None else live.rounds) if state.replied_today else None,
         oldest_open_round_s=(max(0, as_of - live.oldest_round) / 1000 if live is not None
