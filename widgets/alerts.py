@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import AlertSnapshot, CalloutRecommendation, CalloutSnapshot, Snapshot
+from widgets.fmt import duration
 from widgets.rowlist import Column, Row, RowList
 from widgets.styles import line
 
@@ -21,12 +22,8 @@ CALLEE_SYMBOL: Final = {"called": "… called", "accepted": "✓ accepted", "dec
 
 
 def age(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
-    return f"{seconds // 3600:.0f}h{seconds % 3600 // 60:02.0f}m"
+    """How long ago, in the board's one duration style (widgets/fmt.py)."""
+    return duration(seconds)
 
 
 def active_alerts(snap: Snapshot) -> list[AlertSnapshot]:
@@ -143,12 +140,12 @@ class AlertRow(NamedTuple):
 
 
 class AlertList(RowList[AlertRow]):
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, kiosk: bool = False) -> None:
         super().__init__(ALERT_COLUMNS, self._format, lambda r: r.alert.id,
-                         empty="no alerts today", id=id)  # fmt: skip
+                         empty="no alerts today", id=id, show_cursor=not kiosk)  # fmt: skip
+        self.kiosk = kiosk  # nobody at the keyboard: no "press a"
 
-    @staticmethod
-    def _format(row: AlertRow, _w: tuple[int, ...]) -> Row:
+    def _format(self, row: AlertRow, _w: tuple[int, ...]) -> Row:
         a = row.alert
         level = "crit" if a.severity == "critical" else "warn"
         if a.cleared_at is not None:
@@ -157,8 +154,8 @@ class AlertList(RowList[AlertRow]):
                     (a.rule, "dim"))  # fmt: skip
         return ((SYMBOL.get(a.severity, a.severity), level), (clean(a.message, 120), ""),
                 (age((row.now_ms - a.raised_at_ms) / 1000), ""),
-                (clean(a.acked_by, 12) if a.acked_by else "— press a", "dim" if a.acked_by
-                 else "warn"), (a.rule, "dim"))  # fmt: skip
+                (clean(a.acked_by, 12) if a.acked_by else "—" if self.kiosk else "— press a",
+                 "dim" if a.acked_by else "warn"), (a.rule, "dim"))  # fmt: skip
 
 
 CALLOUT_COLUMNS = (
@@ -179,18 +176,20 @@ class CalloutItem(NamedTuple):
 class CalloutList(RowList[CalloutItem]):
     """Recommendations (press c to confirm) above the day's confirmed callouts."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, kiosk: bool = False) -> None:
         super().__init__(CALLOUT_COLUMNS, self._format, lambda r: r.key,
-                         empty="no callouts recommended or running", id=id)  # fmt: skip
+                         empty="no callouts recommended or running", id=id,
+                         show_cursor=not kiosk)  # fmt: skip
+        self.kiosk = kiosk  # nobody at the keyboard: no "press c"
 
-    @staticmethod
-    def _format(item: CalloutItem, _w: tuple[int, ...]) -> Row:
+    def _format(self, item: CalloutItem, _w: tuple[int, ...]) -> Row:
         rec, c = item.recommendation, item.callout
         if rec is not None:
             who = ", ".join(rec.agents) or "no reserve agent free"
             return (("☎ CALL", "warn"), (clean(rec.queue, 30), "key"),
                     (clean(f"{rec.agents_needed}: {who}", 120), ""),
-                    (clean("press c · " + rec.reason, 200), "dim"))  # fmt: skip
+                    (clean(("" if self.kiosk else "press c · ") + rec.reason, 200),
+                     "dim"))  # fmt: skip
         assert c is not None
         states = ", ".join(f"{x.name or x.agent} {CALLEE_SYMBOL.get(x.status, x.status)}"
                            for x in c.agents)  # fmt: skip
