@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests import board_scenario as bs
 from tests.scenario import ms
 from wallboard.app.board import WallboardApp
@@ -234,3 +236,31 @@ async def test_agent_rows_are_rebuilt_at_most_once_a_second(tmp_path: Path) -> N
         now[0] = bs.NOW + 1000  # the next second: rows rebuilt
         app.tick()
         assert handled("a03") == before + 1
+
+
+async def test_palette_screenshot_goes_to_the_working_directory_and_says_where(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "no-such-home"))  # no ~/Downloads
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.action_screenshot()
+        await pilot.pause()
+        saved = list(tmp_path.glob("*.svg"))
+        assert len(saved) == 1 and saved[0].read_text(encoding="utf-8").startswith("<svg")
+        said = [n.message for n in app._notifications]
+        assert any(str(saved[0]) in message for message in said), said
+
+
+def test_trend_axes_span_the_data_with_whole_number_ticks() -> None:
+    from widgets.trends import count_ticks, span_minutes, time_ticks
+
+    # 5 minutes of data: the axis spans 5 minutes, not the ring's 120.
+    assert span_minutes([-4.2, -2.0, 0.0]) == 5.0
+    assert span_minutes([-37.5, 0.0]) == 38.0  # rounded up to a whole minute
+    assert span_minutes([-500.0]) == 120.0 and span_minutes([]) == 5.0
+    # 38 minutes in at most 6 steps: steps of ceil(38 / 6) = 7, from -35 to 0.
+    assert time_ticks(38.0) == [-35, -28, -21, -14, -7, 0]
+    # Counts up to 37 in at most 5 steps: steps of ceil(37 / 5) = 8, up to 40 (past 37).
+    assert count_ticks([3, 37]) == [0, 8, 16, 24, 32, 40]
+    assert count_ticks([0.4]) == [0, 1]  # never a fractional tick

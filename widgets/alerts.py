@@ -11,7 +11,8 @@ from textual.widgets import Static
 
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import AlertSnapshot, CalloutRecommendation, CalloutSnapshot, Snapshot
-from widgets.fmt import duration
+from wallboard.i18n import _
+from widgets.fmt import duration, ellipsize
 from widgets.rowlist import Column, Row, RowList
 from widgets.styles import line
 
@@ -58,7 +59,7 @@ class AlertBanner(Static):
             return
         first = alerts[0]
         more = f"  (+{len(alerts) - 1} more)" if len(alerts) > 1 else ""
-        self.update(line(f"‼ CRITICAL ‼ {clean(first.message, 120)} · for "
+        self.update(line(f"‼ CRITICAL ‼ {ellipsize(clean(first.message, 200), 120)} · for "
                          f"{age((now_ms - first.raised_at_ms) / 1000)}{more}"))
 
 
@@ -87,16 +88,23 @@ class AlertsSummary(Static):
         self.border_title = "Alerts"
         self._content: Content | None = None
 
-    def show(self, snap: Snapshot, now_ms: int, webhook_problem: str | None = None) -> None:
+    def show(self, snap: Snapshot, now_ms: int, webhook_problem: str | None = None,
+             tile_levels: Sequence[str] = ()) -> None:  # fmt: skip
         active = active_alerts(snap)
         parts: list[str | tuple[str, str]] = []
         if not active:
             parts.append(("✓ no active alerts", "$success"))
+            if any(level in ("warn", "crit") for level in tile_levels):
+                # A tile's level is its figures against the display levels, at once; an alert
+                # waits for its rule (raise_after_s, min_contacts): say so, not a contradiction.
+                parts.append(("\n" + _("tiles show WARN/CRIT at once; alerts wait for their "
+                                        "rules (docs/alerts.md)"), "$text-muted"))
         for a in active[:8]:
             style = "$error bold reverse" if a.severity == "critical" else "$warning bold"
             ack = f" ack {clean(a.acked_by, 12)}" if a.acked_by else ""
             parts += [(SYMBOL.get(a.severity, a.severity), style),
-                      f" {clean(a.message, 60)} ", (f"{age((now_ms - a.raised_at_ms) / 1000)}"
+                      f" {ellipsize(clean(a.message, 200), 60)} ",
+                      (f"{age((now_ms - a.raised_at_ms) / 1000)}"
                                                     f"{ack}\n", "$text-muted")]  # fmt: skip
         if len(active) > 8:
             parts.append(f"… {len(active) - 8} more (page 5)\n")
@@ -126,7 +134,7 @@ class AlertsSummary(Static):
 
 
 ALERT_COLUMNS = (
-    Column("severity", 7),
+    Column("severity", 8),
     Column("alert", 30, grow=3),
     Column("age", 8, "right"),
     Column("ack", 12, grow=1, drop=1),
@@ -149,8 +157,9 @@ class AlertList(RowList[AlertRow]):
         a = row.alert
         level = "crit" if a.severity == "critical" else "warn"
         if a.cleared_at is not None:
+            # The age column says when it cleared (the ✓ says that it did).
             return ((f"✓ {a.severity}", "dim"), (clean(a.message, 120), "dim"),
-                    (f"cleared {a.cleared_at[11:19]}", "dim"), (clean(a.acked_by or "", 12), "dim"),
+                    (a.cleared_at[11:19], "dim"), (clean(a.acked_by or "", 12), "dim"),
                     (a.rule, "dim"))  # fmt: skip
         return ((SYMBOL.get(a.severity, a.severity), level), (clean(a.message, 120), ""),
                 (age((row.now_ms - a.raised_at_ms) / 1000), ""),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from rich.cells import cell_len, set_cell_size
+
 from wallboard.core.config import DisplaySection
 from wallboard.core.snapshot import QueueSnapshot
 
@@ -23,6 +25,15 @@ def worst(*levels: Level) -> Level:
 
 def rank(level: Level) -> int:
     return _RANK[level]
+
+
+def ellipsize(text: str, width: int) -> str:
+    """`text` in at most `width` cells, cut with an ellipsis, never silently mid-word."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1).rstrip() + "…"
 
 
 def pct(value: float | None, digits: int = 0) -> str:

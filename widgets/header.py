@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from textual.content import Content
 from textual.widgets import Static
 
@@ -17,7 +17,7 @@ from wallboard.core.feedstatus import FeedStatus
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import Snapshot
 from wallboard.i18n import _
-from widgets.fmt import duration
+from widgets.fmt import duration, ellipsize
 from widgets.styles import line
 
 
@@ -109,9 +109,9 @@ def title_line(badge: tuple[str, str], site: str, clock: str, page: str, width: 
     the site name gets what is left, cut with an ellipsis before anything else is lost."""
     badge_w = cell_len(badge[0])
     room = width - badge_w - 2 - cell_len(clock)
-    page_text = fit(page, max(0, room - 2)) if page else ""
+    page_text = ellipsize(page, max(0, room - 2)) if page else ""
     room -= cell_len(page_text) + (2 if page_text else 0)
-    site_text = fit(site, room - 2) if room >= 4 else ""
+    site_text = ellipsize(site, room - 2) if room >= 4 else ""
     parts: list[str | tuple[str, str]] = [badge]
     if site_text:
         parts += ["  ", (site_text, "bold")]
@@ -119,15 +119,6 @@ def title_line(badge: tuple[str, str], site: str, clock: str, page: str, width: 
     if page_text:
         parts += ["  ", (page_text, "$accent bold")]
     return line(*parts)
-
-
-def fit(text: str, width: int) -> str:
-    """`text` in at most `width` cells, with an ellipsis where it is cut."""
-    if width <= 0:
-        return ""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, width - 1).rstrip() + "…"
 
 
 class BoardHeader(Static):

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import ClassVar, Final, NamedTuple
 
 import msgspec
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region, Size
@@ -34,7 +34,16 @@ from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import QueueSnapshot
 from wallboard.i18n import _
 from widgets.bigdigits import DigitFont, font, render
-from widgets.fmt import LABELS, Level, QueueLevels, duration, longest_level, pct, rank
+from widgets.fmt import (
+    LABELS,
+    Level,
+    QueueLevels,
+    duration,
+    ellipsize,
+    longest_level,
+    pct,
+    rank,
+)
 from widgets.tile_layout import DIGIT_CHARS, GUTTER, SECONDARY_ROWS, Grid, TileBox, plan
 
 _BORDERS: Final = {  # (top-left, horizontal, top-right, vertical, bottom-left, bottom-right)
@@ -69,12 +78,7 @@ def _title(queue: str) -> str:
 
 
 def fit_text(text: str, width: int) -> str:
-    """`text` in at most `width` cells, cut at the end with an ellipsis, never silently."""
-    if cell_len(text) <= width:
-        return text
-    if width <= 1:
-        return "…"[:width]
-    return set_cell_size(text, width - 1).rstrip() + "…"
+    return ellipsize(text, width)
 
 
 def figures(q: QueueSnapshot, lv: QueueLevels) -> list[Figure]:

@@ -53,6 +53,7 @@ from widgets.alerts import (
     unacked_critical,
 )
 from widgets.floor import FloorSummary
+from widgets.fmt import QueueLevels
 from widgets.header import BoardHeader
 from widgets.queues import QueueTable
 from widgets.rowlist import RowList
@@ -149,7 +150,8 @@ class WallboardApp(App[None]):
         self.queue_table = QueueTable(display, id="queue-table")
         self.queue_table.show_cursor = not kiosk
         self.agents = AgentPanel(config.agent_load, id="agents-panel", show_cursor=not kiosk)
-        self.charts = TrendCharts(self.history, id="charts")
+        self.charts = TrendCharts(self.history, sl_target=config.service_level.target,
+                                  id="charts")  # fmt: skip
         self._rotation: Timer | None = None
         # The kiosk turns pages on this clock (wall time even when the board's clock is a
         # simulation's or a replay's); tests freeze it.
@@ -351,7 +353,8 @@ class WallboardApp(App[None]):
             self.tiles.show(snap.queues, alerted)
             self.floor.show(snap)
             problem = self.webhook_status() if self.webhook_status is not None else None
-            self.alerts.show(snap, self.now_ms, problem)
+            levels = [QueueLevels(q, self.config.display).overall for q in snap.queues]
+            self.alerts.show(snap, self.now_ms, problem, levels)
         elif page == "queues":
             self.queue_table.set_items(snap.queues)
         elif page == "agents":
@@ -488,6 +491,20 @@ class WallboardApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_extra(), self._status_now().error))
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's screenshot: into the working directory (not ~/Downloads, which a
+        server or a kiosk may lack), saying where; in a browser, a download as before."""
+        if self.is_web:
+            self.deliver_screenshot(filename, path)
+            return
+        try:
+            saved = self.save_screenshot(filename, path or str(Path.cwd()))
+        except OSError as exc:
+            self.tell(_("Could not save the screenshot: {error}").format(error=exc),
+                      title=_("Screenshot"), severity="error")  # fmt: skip
+            return
+        self.tell(_("Saved to {path}").format(path=saved), title=_("Screenshot"))
 
     def help_extra(self) -> str:
         """More lines for the help screen (the replay's keys)."""
