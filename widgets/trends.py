@@ -35,6 +35,11 @@ def time_ticks(span: float, most: int = 6) -> list[int]:
     return list(range(-(int(span) // step) * step, 1, step))
 
 
+def _labelled(ticks: list[int]) -> tuple[list[float], list[str]]:
+    """Ticks and their labels as whole numbers (plotext would print 1.0)."""
+    return [float(t) for t in ticks], [str(t) for t in ticks]
+
+
 def count_ticks(values: Sequence[float], most: int = 5) -> list[int]:
     """Whole-number ticks from 0 to at least the largest count, at most `most` + 1 of them."""
     top = max(1, math.ceil(max(values, default=0)))
@@ -79,9 +84,9 @@ class TrendCharts(Vertical):
         if xs:
             plt.plot(xs, counts, marker="braille")
         plt.xlim(-span, 0)
-        plt.xticks(time_ticks(span))
+        plt.xticks(*_labelled(time_ticks(span)))
         ticks = count_ticks(counts)
-        plt.yticks(ticks)
+        plt.yticks(*_labelled(ticks))
         plt.ylim(0, ticks[-1])
         waiting.refresh()
 
@@ -98,9 +103,9 @@ class TrendCharts(Vertical):
         if points:
             plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille")
         plt.xlim(-span, 0)
-        plt.xticks(time_ticks(span))
+        plt.xticks(*_labelled(time_ticks(span)))
         plt.ylim(0, 100)
-        plt.yticks([0, 20, 40, 60, 80, 100])
+        plt.yticks(*_labelled([0, 20, 40, 60, 80, 100]))
         sl_chart.refresh()
 
         offered = self.query_one("#chart-offered", PlotextPlot)
@@ -112,5 +117,5 @@ class TrendCharts(Vertical):
             last = h.offered[-1][0]
             bars = [count for _start, count in h.offered]
             plt.bar([(start - last) // 60_000 for start, _count in h.offered], bars, width=0.6)
-            plt.yticks(count_ticks(bars))
+            plt.yticks(*_labelled(count_ticks(bars)))
         offered.refresh()
