@@ -5,6 +5,9 @@ under two checkouts (the code before rounds and after), alternating, for side-by
     python -m benchmarks.bench_rounds --make DIR     # writes DIR/with.ndjson, DIR/without.ndjson
     python -m benchmarks.bench_rounds DIR/with.ndjson     # prints one events/s figure per run
 
+Under `valgrind --tool=callgrind`, a run with `--decode-only` subtracted from a full one gives
+the fold's instructions per event: deterministic on a shared, noisy machine.
+
 The simulator draws replies from their own random generator, so the file without replies is
 exactly what the simulator wrote before replies existed. Imports only what both checkouts have.
 """
@@ -47,9 +50,11 @@ def make(directory: Path, agents: int, start: str, end: str) -> None:
     print(f"{len(records)} events, {replies} replies ({replies / len(records):.1%})")
 
 
-def fold_rate(path: Path) -> tuple[float, int]:
+def fold_rate(path: Path, fold: bool = True) -> tuple[float, int]:
     lines = path.read_bytes().splitlines()
     events = [e for e, _ in decode_lines(lines) if isinstance(e, Event)]
+    if not fold:  # the decode alone: subtracted from a full run's instruction count
+        return 0.0, len(events)
     state = BoardState(load_config(None))
     gc.collect()
     gc.disable()  # as the board's fold runs: collections are rare there
@@ -69,11 +74,12 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--start", default="2026-11-11T19:00")
     parser.add_argument("--end", default="2026-11-11T22:00")
+    parser.add_argument("--decode-only", action="store_true")
     args = parser.parse_args()
     if args.make:
         make(args.make, args.agents, args.start, args.end)
         return
-    rate, count = fold_rate(args.file)
+    rate, count = fold_rate(args.file, fold=not args.decode_only)
     print(f"{rate:.0f} events/s ({count} events, {platform.python_version()})")
 
 
