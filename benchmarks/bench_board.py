@@ -1,12 +1,11 @@
 """Board app cost: CPU share, peak RSS and bytes written to the terminal per second.
 
-Runs the real app (kiosk) in a child process on a pseudo-terminal (200x56, or each of --sizes)
-with a synthetic in-memory source: 2,000 agents, 20 queues and N events/s (offer, answer,
-complete, messages) folded as they arrive, the screen refreshing at display.refresh_hz. The
-parent reads the terminal and samples the child's /proc counters after a warm-up.
+Runs the real app in a child process on a pseudo-terminal (200x56) with a synthetic in-memory
+source: 2,000 agents, 20 queues and N events/s (offer, answer, complete, messages) folded as
+they arrive, the screen refreshing at display.refresh_hz. The parent reads the terminal and
+samples the child's /proc counters after a warm-up.
 
     python benchmarks/bench_board.py [--seconds 20] [--rates 0,1000] [--pages overview,agents]
-        [--sizes 200x56,240x67]
 """
 
 from __future__ import annotations
@@ -90,14 +89,14 @@ def _rss_mb(pid: int, key: str = "VmHWM:") -> float:
     return 0.0
 
 
-def measure(rate: int, page: str, seconds: float, headline_hz: float = 10.0, warmup: float = 5.0,
-            size: tuple[int, int] = (200, 56)) -> dict[str, float]:  # fmt: skip
+def measure(rate: int, page: str, seconds: float, headline_hz: float = 10.0,
+            warmup: float = 5.0) -> dict[str, float]:  # fmt: skip
     pid, fd = pty.fork()
     if pid == 0:
         os.environ["TERM"] = "xterm-256color"
         child(rate, page, headline_hz)
         os._exit(0)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 56, 200, 0, 0))
     total = 0
     start = time.monotonic()
     cpu0 = None
@@ -133,20 +132,17 @@ def main() -> None:
     parser.add_argument("--rates", default="0,1000")
     parser.add_argument("--pages", default="overview,agents")
     parser.add_argument("--headline-hz", type=float, default=10.0, help="0: the lane off")
-    parser.add_argument("--sizes", default="200x56", help="terminal sizes, e.g. 200x56,240x67")
     args = parser.parse_args()
-    print(f"board app (kiosk), {AGENTS} agents, {QUEUES} queues, {args.seconds:g}s each, "
+    print(f"board app, {AGENTS} agents, {QUEUES} queues, 200x56 pty, {args.seconds:g}s each, "
           f"headline lane {args.headline_hz:g} Hz")  # fmt: skip
-    print(f"{'size':<7} {'page':<10} {'events/s':>8} {'CPU % core':>10} {'peak RSS MB':>11} "
-          f"{'term B/s':>9} {'RSS after warm-up -> end MB':>28}")
-    for size_text in args.sizes.split(","):
-        width, height = (int(n) for n in size_text.split("x"))
-        for page in args.pages.split(","):
-            for rate in (int(r) for r in args.rates.split(",")):
-                r = measure(rate, page, args.seconds, args.headline_hz, size=(width, height))
-                print(f"{size_text:<7} {page:<10} {rate:>8} {r['cpu_pct']:>10.1f} "
-                      f"{r['rss_mb']:>11.0f} {r['bytes_per_s']:>9.0f} "
-                      f"{r['rss_start_mb']:>18.0f} -> {r['rss_end_mb']:.0f}", flush=True)
+    print(f"{'page':<10} {'events/s':>8} {'CPU % core':>10} {'peak RSS MB':>11} {'term B/s':>9}"
+          f" {'RSS after warm-up -> end MB':>28}")
+    for page in args.pages.split(","):
+        for rate in (int(r) for r in args.rates.split(",")):
+            r = measure(rate, page, args.seconds, args.headline_hz)
+            print(f"{page:<10} {rate:>8} {r['cpu_pct']:>10.1f} {r['rss_mb']:>11.0f} "
+                  f"{r['bytes_per_s']:>9.0f} {r['rss_start_mb']:>18.0f} -> {r['rss_end_mb']:.0f}",
+                  flush=True)
 
 
 if __name__ == "__main__":

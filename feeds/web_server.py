@@ -90,8 +90,7 @@ class ReapingAppService(AppService):
 class WebBoardServer(Server):
     def __init__(self, argv: Sequence[str], env: Mapping[str, str], *, host: str, port: int,
                  token: str | None, max_sessions: int, reap_timeout_s: float = 5.0,
-                 public_url: str | None = None, title: str = "wallboard",
-                 font_size: int = 16) -> None:  # fmt: skip
+                 public_url: str | None = None, title: str = "wallboard") -> None:  # fmt: skip
         super().__init__(" ".join(argv), host=host, port=port, title=title,
                          public_url=public_url)  # fmt: skip
         self.argv = list(argv)
@@ -100,7 +99,6 @@ class WebBoardServer(Server):
         self.max_sessions = max_sessions
         self.reap_timeout_s = reap_timeout_s
         self.fixed_public_url = public_url
-        self.font_size = font_size  # the page's terminal font, px: bigger fills a TV
         self.services: set[ReapingAppService] = set()
 
     async def _make_app(self) -> web.Application:
@@ -136,9 +134,7 @@ class WebBoardServer(Server):
         ws_path = "/ws" if self.token is None else f"/ws/{self.token}"
         ws_base = ("wss:" if base.startswith("https") else "ws:") + base.split(":", 1)[1]
         context = {
-            # `?fontsize=` on the URL overrides the server's --font-size for one screen.
-            "font_size": to_int(request.query.get("fontsize", str(self.font_size)),
-                                self.font_size),
+            "font_size": to_int(request.query.get("fontsize", "16"), 16),
             "app_websocket_url": ws_base + ws_path,
             "config": {"static": {"url": f"{base}/static/"}},
             "application": {"name": self.title},

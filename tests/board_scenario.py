@@ -84,16 +84,10 @@ def events() -> list[dict[str, str]]:
     return out
 
 
-def config(tmp_path: Any, toml: str = CONFIG_TOML) -> Config:
+def config(tmp_path: Any) -> Config:
     path = tmp_path / "board.toml"
-    path.write_text(toml, encoding="utf-8")
+    path.write_text(CONFIG_TOML, encoding="utf-8")
     return load_config(path)
-
-
-SITE_TOML = """
-[board]
-site_name = "Hangzhou Floor 3"
-"""  # the site and no queue of its own: many_queues_source's queues are all there are
 
 
 def source(cfg: Config) -> MemorySource:
@@ -102,23 +96,3 @@ def source(cfg: Config) -> MemorySource:
 
 def frozen() -> int:
     return NOW
-
-
-def many_queues_events(count: int) -> list[dict[str, str]]:
-    """`count` queues q01, q02, ... with 1, 2, 3, ... contacts waiting (queue k's oldest since
-    k x 10 s before NOW) and one agent each: enough queues for the big screen's pages."""
-    out = []
-    for k in range(1, count + 1):
-        queue = f"q{k:02d}"
-        out.append(_e("agent.state", START, agent=f"m{k:02d}", state="busy", name=f"Agent {k}",
-                      team="green", queues=queue, pool="core"))
-        for n in range(k):
-            out.append(_e("contact.offered", NOW - k * 10_000 + n * 1000, contact=f"{queue}-{n}",
-                          queue=queue, channel="chat"))
-    out.sort(key=lambda e: int(e["ts"]))
-    return out
-
-
-def many_queues_source(cfg: Config, count: int) -> MemorySource:
-    return MemorySource(cfg, (RawEntry("wallboard:events", None, e)
-                              for e in many_queues_events(count)))  # fmt: skip

@@ -14,6 +14,7 @@ from wallboard.app.board import WallboardApp
 from wallboard.core.feedstatus import FeedStatus
 from wallboard.core.ingest import RawEntry
 from widgets.screens import DrillScreen, HelpScreen
+from widgets.tiles import big_digits
 
 
 def make_app(tmp_path: Path, **kwargs: object) -> WallboardApp:
@@ -23,7 +24,11 @@ def make_app(tmp_path: Path, **kwargs: object) -> WallboardApp:
 
 def tile_digits(app: WallboardApp, queue: str) -> list[str]:
     """The big-digit rows of a queue's tile as drawn (inside the border and padding)."""
-    return app.tiles.digit_rows(queue)
+    return [line[2:-2].rstrip() for line in app.tiles.tile_text(queue).splitlines()[2:5]]
+
+
+def big(text: str) -> list[str]:
+    return [row.rstrip() for row in big_digits(text)]
 
 
 def agent_order(app: WallboardApp) -> list[str]:
@@ -48,10 +53,9 @@ async def test_header_and_tiles_show_the_scenario(tmp_path: Path) -> None:
         header = str(app.header.render())
         assert "Hangzhou Floor 3" in header and "10:00:00" in header
         assert "business day 2026-11-11" in header and "LIVE" in header
-        # Waiting: pre_sales w1..w4, after_sales w5, vip nobody (big digits).
+        # Waiting: pre_sales w1..w4, after_sales w5, vip nobody (big digits, row 2-4).
         assert {name: tile_digits(app, name) for name in ("after_sales", "pre_sales", "vip")} \
-            == {name: app.tiles.number_rows(n) for name, n in
-                (("after_sales", "1"), ("pre_sales", "4"), ("vip", "0"))}  # fmt: skip
+            == {"after_sales": big("1"), "pre_sales": big("4"), "vip": big("0")}
         # after_sales: w5 has waited 120 s = 4 x 30 s >= the critical 3 x threshold.
         assert "CRIT ■" in app.tiles.tile_text("after_sales").splitlines()[1]
         assert "1 (bad_timestamp 1)" in str(app.alerts.render())
@@ -123,33 +127,24 @@ async def test_help_screen_shows_the_keys(tmp_path: Path) -> None:
 
 async def test_kiosk_rotates_pages_on_the_configured_interval(tmp_path: Path) -> None:
     cfg = bs.config(tmp_path)
-    wall = [100.0]  # the rotation's clock, turned by hand
-    app = WallboardApp(bs.source(cfg), cfg, bs.frozen, kiosk=True, rotation_clock=lambda: wall[0])
+    app = WallboardApp(bs.source(cfg), cfg, bs.frozen, kiosk=True)
     async with app.run_test(size=(120, 34)) as pilot:
         assert app.page == "overview"
         assert not app.query("Footer")
         assert app.theme == "wallboard-contrast"
-        # display.rotate_s is 20 by default: the countdown says so, and 19.9 s on nothing turns.
-        assert "next in 20s" in str(app.header.render())
-        wall[0] = 112.2
-        app._rotate()  # what the kiosk's timer calls twice a second
-        assert app.page == "overview" and "next in 8s" in str(app.header.render())
-        wall[0] = 120.0
-        app._rotate()
-        assert app.page == "queues" and "Queues · next in 20s" in str(app.header.render())
+        app.action_next_page()  # what the rotation timer calls every display.rotate_s
+        assert app.page == "queues"
+        assert app._rotation is not None
+        assert app._rotation._interval == pytest.approx(20.0)  # display.rotate_s default
         await pilot.pause()
 
 
 async def test_kiosk_page_pinned(tmp_path: Path) -> None:
     cfg = bs.config(tmp_path)
-    wall = [0.0]
-    app = WallboardApp(bs.source(cfg), cfg, bs.frozen, kiosk=True, page="agents",
-                       rotation_clock=lambda: wall[0])  # fmt: skip
+    app = WallboardApp(bs.source(cfg), cfg, bs.frozen, kiosk=True, page="agents")
     async with app.run_test(size=(120, 34)):
         assert app.page == "agents"
-        wall[0] = 60.0
-        app._rotate()
-        assert app.page == "agents" and "(pinned)" in str(app.header.render())
+        assert app._rotation is None
         assert agent_order(app)[0] == "a01"  # the overloaded agent floats to the top
 
 
@@ -164,7 +159,7 @@ async def test_new_events_and_stale_status_reach_the_screen(tmp_path: Path) -> N
                                    last_data_ms=ms("2026-11-11 09:59:18"))
         app.tick()
         await pilot.pause()
-        assert tile_digits(app, "vip") == app.tiles.number_rows("1")
+        assert tile_digits(app, "vip") == big("1")
         header = str(app.header.render())
         assert "STALE since 09:59:30" in header and "data 42s old" in header
         assert "LIVE" not in header
@@ -236,31 +231,3 @@ async def test_agent_rows_are_rebuilt_at_most_once_a_second(tmp_path: Path) -> N
         now[0] = bs.NOW + 1000  # the next second: rows rebuilt
         app.tick()
         assert handled("a03") == before + 1
-
-
-async def test_palette_screenshot_goes_to_the_working_directory_and_says_where(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path / "no-such-home"))  # no ~/Downloads
-    app = make_app(tmp_path)
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.action_screenshot()
-        await pilot.pause()
-        saved = list(tmp_path.glob("*.svg"))
-        assert len(saved) == 1 and saved[0].read_text(encoding="utf-8").startswith("<svg")
-        said = [n.message for n in app._notifications]
-        assert any(str(saved[0]) in message for message in said), said
-
-
-def test_trend_axes_span_the_data_with_whole_number_ticks() -> None:
-    from widgets.trends import count_ticks, span_minutes, time_ticks
-
-    # 5 minutes of data: the axis spans 5 minutes, not the ring's 120.
-    assert span_minutes([-4.2, -2.0, 0.0]) == 5.0
-    assert span_minutes([-37.5, 0.0]) == 38.0  # rounded up to a whole minute
-    assert span_minutes([-500.0]) == 120.0 and span_minutes([]) == 5.0
-    # 38 minutes in at most 6 steps: steps of ceil(38 / 6) = 7, from -35 to 0.
-    assert time_ticks(38.0) == [-35, -28, -21, -14, -7, 0]
-    # Counts up to 37 in at most 5 steps: steps of ceil(37 / 5) = 8, up to 40 (past 37).
-    assert count_ticks([3, 37]) == [0, 8, 16, 24, 32, 40]
-    assert count_ticks([0.4]) == [0, 1]  # never a fractional tick

@@ -3,7 +3,6 @@ waits between full snapshots. Hand-worked numbers; the lane never differs from t
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import msgspec
@@ -25,6 +24,7 @@ from wallboard.core.headline import QueueHeadline, headline
 from wallboard.core.ingest import RawEntry, ingest
 from wallboard.core.snapshot import Snapshot, build_snapshot
 from wallboard.replay.engine import Replay
+from widgets.tiles import big_digits
 
 T0 = ms("2026-11-11 10:00:00")
 
@@ -123,13 +123,7 @@ def _config(tmp_path: Path, refresh_hz: float, headline_hz: float) -> Config:
 
 
 def _digits(app: WallboardApp, queue: str) -> list[str]:
-    return app.tiles.digit_rows(queue)
-
-
-def _longest(app: WallboardApp, queue: str) -> str:
-    """The longest-wait figure of a queue's tile as drawn: "longest 7s"."""
-    found = re.search(r"longest +(\S+)", app.tiles.tile_text(queue))
-    return f"longest {found.group(1)}" if found else ""
+    return [line[2:-2].rstrip() for line in app.tiles.tile_text(queue).splitlines()[2:5]]
 
 
 def _waiting_in_snapshot(app: WallboardApp, queue: str) -> int:
@@ -147,17 +141,17 @@ async def test_a_new_offer_reaches_the_tile_before_the_next_full_tick(tmp_path: 
     async with app.run_test(size=(120, 34)) as pilot:
         await pilot.pause()
         assert app.headline_lane is not None
-        assert _digits(app, "vip") == app.tiles.number_rows("0")
+        assert _digits(app, "vip") == [row.rstrip() for row in big_digits("0")]
         source.feed([RawEntry("s", None, event("contact.offered", bs.NOW - 7_000,
                                                contact="n1", queue="vip"))])  # fmt: skip
-        one = app.tiles.number_rows("1")
+        one = [row.rstrip() for row in big_digits("1")]
         await wait_for(lambda: _digits(app, "vip") == one, 1.0, "1 waiting on the vip tile")
         assert _waiting_in_snapshot(app, "vip") == 0  # the lane drew it, not a full tick
-        assert _longest(app, "vip") == "longest 7s"
+        assert "longest 7s" in app.tiles.tile_text("vip")
         app.tick()  # the full snapshot agrees and takes over
         await pilot.pause()
         assert _waiting_in_snapshot(app, "vip") == 1
-        assert _digits(app, "vip") == one and _longest(app, "vip") == "longest 7s"
+        assert _digits(app, "vip") == one and "longest 7s" in app.tiles.tile_text("vip")
 
 
 async def test_lane_off_leaves_the_tiles_to_the_full_tick(tmp_path: Path) -> None:
@@ -171,7 +165,7 @@ async def test_lane_off_leaves_the_tiles_to_the_full_tick(tmp_path: Path) -> Non
         assert app.headline_lane is None
         app.tick_headline()  # called by hand it would draw it; nothing calls it
         await pilot.pause()
-        assert _digits(app, "vip") == app.tiles.number_rows("1")
+        assert _digits(app, "vip") == [row.rstrip() for row in big_digits("1")]
 
 
 async def test_big_screen_tiles_keep_their_places_until_the_full_snapshot(
@@ -190,7 +184,7 @@ async def test_big_screen_tiles_keep_their_places_until_the_full_snapshot(
         source.feed([RawEntry("s", None, event("contact.offered", bs.NOW - 1_000,
                                                contact=f"n{n}", queue="vip"))
                      for n in range(31)])  # fmt: skip
-        digits = app.tiles.number_rows("31")
+        digits = [row.rstrip() for row in big_digits("31")]
         await wait_for(lambda: _digits(app, "vip") == digits, 1.0, "31 waiting on the vip tile")
         assert "CRIT" in app.tiles.tile_text("vip")
         assert [q.queue for q in app.tiles.shown] == ["after_sales", "pre_sales", "vip"]

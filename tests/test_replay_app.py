@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from textual.widgets import Static
 
 from tests.replay_scenario import CONFIG, END, START, at, lines, write
-from wallboard.app.replay import GotoInput, ReplayApp, time_in_window
+from wallboard.app.replay import ReplayApp
 from wallboard.cli.main import main
 from wallboard.core.snapshot import build_snapshot, to_json
 from wallboard.replay.engine import Replay
@@ -77,40 +76,6 @@ async def test_transport_keys(engine: Replay) -> None:
         assert engine.now == at("2026-11-11 03:00")  # a bad time changes nothing
         await pilot.press("r")
         assert engine.now == START
-
-
-async def test_go_to_box_shows_what_is_typed_takes_a_bare_clock_and_closes_on_esc(
-        engine: Replay) -> None:  # fmt: skip
-    engine.restart()
-    app = ReplayApp(engine, CONFIG, wall=FakeWall(), description="scenario")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("t")
-        box = app.query_one("#replay-goto", GotoInput)
-        assert box.display and box.has_focus
-        assert box.outer_size.height == 3 and box.size.height == 1  # a line inside its border
-        await pilot.press(*"02:15")
-        await pilot.pause()
-        assert "02:15" in "".join(s.text for s in app.screen._compositor.render_strips())
-        await pilot.press("enter")
-        # The window is 2026-11-11 00:00-04:20: a bare 02:15 is that day's.
-        assert engine.now == at("2026-11-11 02:15")
-        await pilot.press("t", *"01:0", "escape")
-        assert not box.display and engine.now == at("2026-11-11 02:15")
-        await pilot.press("question_mark")
-        await pilot.pause()
-        help_text = str(app.screen.query_one(Static).render())
-        assert "go to a time" in help_text and "play / pause" in help_text
-
-
-def test_a_bare_clock_time_is_read_inside_the_window() -> None:
-    tz = CONFIG.tz
-    # A window across midnight, 23:00-01:00: 00:30 is the second day's, 23:30 the first's.
-    start, end = at("2026-11-10 23:00"), at("2026-11-11 01:00")
-    assert time_in_window("00:30", tz, start, start, end) == at("2026-11-11 00:30")
-    assert time_in_window("23:30", tz, end, start, end) == at("2026-11-10 23:30")
-    assert time_in_window("2026-11-11 00:10", tz, start, start, end) == at("2026-11-11 00:10")
-    with pytest.raises(ValueError, match="not a time of day"):
-        time_in_window("25:00", tz, start, start, end)
 
 
 async def test_play_stops_at_the_end(engine: Replay) -> None:

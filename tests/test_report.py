@@ -16,8 +16,7 @@ from wallboard.cli.report import sample_step_ms
 from wallboard.core.config import load_config
 from wallboard.core.fold import BoardState
 from wallboard.core.ingest import fold_until
-from wallboard.core.snapshot import AlertSnapshot, build_snapshot
-from wallboard.report.html import critical_minutes
+from wallboard.core.snapshot import build_snapshot
 
 
 def test_report_numbers_match_the_snapshot_at_the_end(tmp_path: Path) -> None:
@@ -66,35 +65,6 @@ def test_report_numbers_match_the_snapshot_at_the_end(tmp_path: Path) -> None:
     assert len(active) < len(snap.alerts)  # some were over before the window began
     assert data["alerts"] == [a.id for a in sorted(active, key=lambda a: (a.raised_at_ms, a.id))]
     assert data["samples"] == (end - START) // sample_step_ms(START, end) + 1
-    # The summary comes before any chart; the alerts table is grouped by subject and rule.
-    assert html.index("<h2>Summary</h2>") < html.index("<svg")
-    assert "Minutes with a critical alert" in html and "Worst queue" in html
-    groups = {(a.subject, a.rule) for a in active}
-    assert f"{len(groups)} groups by queue (or agent) and rule" in html
-    assert html.count("<details>") == len(groups)
-    # Available is green and required orange in the staffing chart's legend.
-    assert 'fill="#2ca02c" class="legend">■ available' in html
-    assert 'fill="#e67e22" class="legend">■ required' in html
-
-
-def _alert(raised: int, cleared: int | None, peak: str = "critical") -> AlertSnapshot:
-    return AlertSnapshot(id=f"a{raised}", rule="longest_wait", severity=peak, peak_severity=peak,
-                         subject="queue:q", subject_kind="queue", subject_id="q", value=0.0,
-                         limit=0.0, message="", raised_at="", raised_at_ms=raised, acked_by=None,
-                         acked_at=None, cleared_at=None, cleared_at_ms=cleared)  # fmt: skip
-
-
-def test_minutes_in_critical_count_overlaps_once_and_clip_to_the_window() -> None:
-    m = 60_000
-    alerts = [
-        _alert(-5 * m, 2 * m),  # began before the window (0-60 min): counts 0-2
-        _alert(1 * m, 4 * m),  # overlaps the first: adds 2-4
-        _alert(10 * m, 15 * m, peak="warn"),  # never critical: nothing
-        _alert(20 * m, None),  # still active at the end: 20-60
-    ]
-    # 2 + 2 + 40 = 44 minutes
-    assert critical_minutes(alerts, 0, 60 * m) == 44
-    assert critical_minutes([], 0, 60 * m) == 0
 
 
 def test_report_window_must_be_ordered(tmp_path: Path) -> None:

@@ -175,29 +175,3 @@ def test_listening_beyond_loopback_needs_a_token() -> None:
         "WALLBOARD_WEB_TOKEN": ""})  # fmt: skip
     assert result.exit_code == 2
     assert "beyond loopback: give --token" in result.output
-
-
-async def test_font_size_sets_the_pages_terminal_font_and_the_url_overrides_it() -> None:
-    # The page's terminal takes data-font-size in px and fits its cells to the window: on a
-    # 1080p TV 24 px gives about 130x37 cells (bigger tiles) where 16 gives 200x56.
-    server = WebBoardServer([sys.executable, "-c", "pass"], {}, host="127.0.0.1", port=0,
-                            token=None, max_sessions=1, font_size=24)  # fmt: skip
-    ports: list[int] = []
-    task = asyncio.create_task(run_web(server, ready=ports.append))
-    try:
-        await poll(lambda: ports, 10, "the server to listen")
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{ports[0]}/") as reply:
-                assert 'data-font-size="24"' in await reply.text()
-            async with http.get(f"http://127.0.0.1:{ports[0]}/?fontsize=30") as reply:
-                assert 'data-font-size="30"' in await reply.text()
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-def test_font_size_out_of_range_is_refused() -> None:
-    result = CliRunner().invoke(main, ["serve", "web", "--font-size", "2"])
-    assert result.exit_code == 2
-    assert "--font-size" in result.output

@@ -11,8 +11,6 @@ from textual.widgets import Static
 
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import AlertSnapshot, CalloutRecommendation, CalloutSnapshot, Snapshot
-from wallboard.i18n import _
-from widgets.fmt import duration, ellipsize
 from widgets.rowlist import Column, Row, RowList
 from widgets.styles import line
 
@@ -23,8 +21,12 @@ CALLEE_SYMBOL: Final = {"called": "… called", "accepted": "✓ accepted", "dec
 
 
 def age(seconds: float) -> str:
-    """How long ago, in the board's one duration style (widgets/fmt.py)."""
-    return duration(seconds)
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
+    return f"{seconds // 3600:.0f}h{seconds % 3600 // 60:02.0f}m"
 
 
 def active_alerts(snap: Snapshot) -> list[AlertSnapshot]:
@@ -59,7 +61,7 @@ class AlertBanner(Static):
             return
         first = alerts[0]
         more = f"  (+{len(alerts) - 1} more)" if len(alerts) > 1 else ""
-        self.update(line(f"‼ CRITICAL ‼ {ellipsize(clean(first.message, 200), 120)} · for "
+        self.update(line(f"‼ CRITICAL ‼ {clean(first.message, 120)} · for "
                          f"{age((now_ms - first.raised_at_ms) / 1000)}{more}"))
 
 
@@ -88,23 +90,16 @@ class AlertsSummary(Static):
         self.border_title = "Alerts"
         self._content: Content | None = None
 
-    def show(self, snap: Snapshot, now_ms: int, webhook_problem: str | None = None,
-             tile_levels: Sequence[str] = ()) -> None:  # fmt: skip
+    def show(self, snap: Snapshot, now_ms: int, webhook_problem: str | None = None) -> None:
         active = active_alerts(snap)
         parts: list[str | tuple[str, str]] = []
         if not active:
             parts.append(("✓ no active alerts", "$success"))
-            if any(level in ("warn", "crit") for level in tile_levels):
-                # A tile's level is its figures against the display levels, at once; an alert
-                # waits for its rule (raise_after_s, min_contacts): say so, not a contradiction.
-                parts.append(("\n" + _("tiles show WARN/CRIT at once; alerts wait for their "
-                                        "rules (docs/alerts.md)"), "$text-muted"))
         for a in active[:8]:
             style = "$error bold reverse" if a.severity == "critical" else "$warning bold"
             ack = f" ack {clean(a.acked_by, 12)}" if a.acked_by else ""
             parts += [(SYMBOL.get(a.severity, a.severity), style),
-                      f" {ellipsize(clean(a.message, 200), 60)} ",
-                      (f"{age((now_ms - a.raised_at_ms) / 1000)}"
+                      f" {clean(a.message, 60)} ", (f"{age((now_ms - a.raised_at_ms) / 1000)}"
                                                     f"{ack}\n", "$text-muted")]  # fmt: skip
         if len(active) > 8:
             parts.append(f"… {len(active) - 8} more (page 5)\n")
@@ -134,7 +129,7 @@ class AlertsSummary(Static):
 
 
 ALERT_COLUMNS = (
-    Column("severity", 8),
+    Column("severity", 7),
     Column("alert", 30, grow=3),
     Column("age", 8, "right"),
     Column("ack", 12, grow=1, drop=1),
@@ -148,23 +143,22 @@ class AlertRow(NamedTuple):
 
 
 class AlertList(RowList[AlertRow]):
-    def __init__(self, *, id: str | None = None, kiosk: bool = False) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(ALERT_COLUMNS, self._format, lambda r: r.alert.id,
-                         empty="no alerts today", id=id, show_cursor=not kiosk)  # fmt: skip
-        self.kiosk = kiosk  # nobody at the keyboard: no "press a"
+                         empty="no alerts today", id=id)  # fmt: skip
 
-    def _format(self, row: AlertRow, _w: tuple[int, ...]) -> Row:
+    @staticmethod
+    def _format(row: AlertRow, _w: tuple[int, ...]) -> Row:
         a = row.alert
         level = "crit" if a.severity == "critical" else "warn"
         if a.cleared_at is not None:
-            # The age column says when it cleared (the ✓ says that it did).
             return ((f"✓ {a.severity}", "dim"), (clean(a.message, 120), "dim"),
-                    (a.cleared_at[11:19], "dim"), (clean(a.acked_by or "", 12), "dim"),
+                    (f"cleared {a.cleared_at[11:19]}", "dim"), (clean(a.acked_by or "", 12), "dim"),
                     (a.rule, "dim"))  # fmt: skip
         return ((SYMBOL.get(a.severity, a.severity), level), (clean(a.message, 120), ""),
                 (age((row.now_ms - a.raised_at_ms) / 1000), ""),
-                (clean(a.acked_by, 12) if a.acked_by else "—" if self.kiosk else "— press a",
-                 "dim" if a.acked_by else "warn"), (a.rule, "dim"))  # fmt: skip
+                (clean(a.acked_by, 12) if a.acked_by else "— press a", "dim" if a.acked_by
+                 else "warn"), (a.rule, "dim"))  # fmt: skip
 
 
 CALLOUT_COLUMNS = (
@@ -185,20 +179,18 @@ class CalloutItem(NamedTuple):
 class CalloutList(RowList[CalloutItem]):
     """Recommendations (press c to confirm) above the day's confirmed callouts."""
 
-    def __init__(self, *, id: str | None = None, kiosk: bool = False) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(CALLOUT_COLUMNS, self._format, lambda r: r.key,
-                         empty="no callouts recommended or running", id=id,
-                         show_cursor=not kiosk)  # fmt: skip
-        self.kiosk = kiosk  # nobody at the keyboard: no "press c"
+                         empty="no callouts recommended or running", id=id)  # fmt: skip
 
-    def _format(self, item: CalloutItem, _w: tuple[int, ...]) -> Row:
+    @staticmethod
+    def _format(item: CalloutItem, _w: tuple[int, ...]) -> Row:
         rec, c = item.recommendation, item.callout
         if rec is not None:
             who = ", ".join(rec.agents) or "no reserve agent free"
             return (("☎ CALL", "warn"), (clean(rec.queue, 30), "key"),
                     (clean(f"{rec.agents_needed}: {who}", 120), ""),
-                    (clean(("" if self.kiosk else "press c · ") + rec.reason, 200),
-                     "dim"))  # fmt: skip
+                    (clean("press c · " + rec.reason, 200), "dim"))  # fmt: skip
         assert c is not None
         states = ", ".join(f"{x.name or x.agent} {CALLEE_SYMBOL.get(x.status, x.status)}"
                            for x in c.agents)  # fmt: skip

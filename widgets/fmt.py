@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from rich.cells import cell_len, set_cell_size
-
 from wallboard.core.config import DisplaySection
 from wallboard.core.snapshot import QueueSnapshot
 
@@ -27,31 +25,21 @@ def rank(level: Level) -> int:
     return _RANK[level]
 
 
-def ellipsize(text: str, width: int) -> str:
-    """`text` in at most `width` cells, cut with an ellipsis, never silently mid-word."""
-    if width <= 0:
-        return ""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, width - 1).rstrip() + "…"
-
-
 def pct(value: float | None, digits: int = 0) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
 def duration(seconds: float | None) -> str:
-    """The board's one duration style: 45s, 3m07s, 1h05m (whole seconds, rounded down, so
-    59.6 s is 59s and a minute never reads 60s). Minutes and seconds, not 3:07, which reads
-    as hours and minutes too."""
+    """Compact wait/duration: 45s, 3:07, 1h05 (minute or coarser above a minute keeps the
+    screen from repainting every row every second)."""
     if seconds is None:
         return "—"
-    s = max(0, int(seconds))
+    s = int(seconds)
     if s < 60:
         return f"{s}s"
     if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+        return f"{s // 60}:{s % 60:02d}"
+    return f"{s // 3600}h{s % 3600 // 60:02d}"
 
 
 def coarse(seconds: float | None) -> str:
@@ -63,7 +51,7 @@ def coarse(seconds: float | None) -> str:
         return "<1m"
     if m < 60:
         return f"{m}m"
-    return f"{m // 60}h{m % 60:02d}m"
+    return f"{m // 60}h{m % 60:02d}"
 
 
 def hhmmss(iso: str | None) -> str:

@@ -21,7 +21,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wallboard.core.sanitize import clean
-from widgets.fmt import ellipsize
 from widgets.safe_text import UNBOUNDED
 
 T = TypeVar("T")
@@ -222,8 +221,6 @@ class RowList(ScrollView, Generic[T], can_focus=True):
             if cursor is not None:
                 style = style + cursor
             text = clean(raw, UNBOUNDED)  # what a formatter forgot: nothing raw reaches the screen
-            if cell_len(text) > w:  # cut with an ellipsis, never silently mid-word
-                text = ellipsize(text, w)
             pad = w - cell_len(text)
             shown = " " * pad + text if align == "right" and pad > 0 else text
             segments.append(Segment(set_cell_size(shown, w), style))

@@ -15,7 +15,6 @@ from wallboard.core.config import Config
 from wallboard.core.drilldown import WaitingContact
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import Snapshot
-from wallboard.i18n import _
 from widgets.agent_rows import AgentFilter
 from widgets.agents import AgentPanel
 from widgets.fmt import LABELS, QueueLevels, duration, pct
@@ -52,16 +51,8 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "dismiss", "Close"),
     ]
 
-    def __init__(self, extra: str = "", feed_error: str | None = None) -> None:
-        super().__init__()
-        self.extra = extra  # more keys (the replay's)
-        self.feed_error = feed_error  # the feed's last error in full (the header says it in words)
-
     def compose(self) -> ComposeResult:
-        text = HELP + self.extra
-        if self.feed_error:
-            text += "\n " + _("Feed error (as reported):") + f"\n   {clean(self.feed_error, 300)}\n"
-        yield Static(text, markup=False)
+        yield Static(HELP, markup=False)
 
 
 WAIT_COLUMNS = (

@@ -10,9 +10,6 @@ waits in between (wallboard.core.headline, docs/board.md). Charts redraw at most
 from __future__ import annotations
 
 import asyncio
-import logging
-import math
-import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -40,7 +37,6 @@ from wallboard.core.headline import Headline, headline
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import Snapshot, build_snapshot
 from wallboard.core.trend_history import TrendHistory
-from wallboard.i18n import N_, _
 from widgets.agent_rows import SORT_NAMES, AgentFilter
 from widgets.agents import AgentPanel
 from widgets.alerts import (
@@ -53,7 +49,6 @@ from widgets.alerts import (
     unacked_critical,
 )
 from widgets.floor import FloorSummary
-from widgets.fmt import QueueLevels
 from widgets.header import BoardHeader
 from widgets.queues import QueueTable
 from widgets.rowlist import RowList
@@ -64,8 +59,6 @@ from widgets.trends import TrendCharts
 
 PAGES: Final = ("overview", "queues", "agents", "trends", "alerts")
 STATUS_CHECK_S: Final = 0.05  # how often the feed's state is compared with the screen's
-PAGES_GROUP: Final = Binding.Group(N_("Pages"), compact=True)  # "12345 Pages" in the footer
-log = logging.getLogger("wallboard.board")
 
 HIGH_CONTRAST: Final = Theme(
     name="wallboard-contrast", dark=True,
@@ -91,12 +84,11 @@ class WallboardApp(App[None]):
     CSS_PATH = Path(__file__).with_name("board.tcss")
     TITLE = "wallboard"
     BINDINGS: ClassVar[list[BindingType]] = [
-        # One group, so that `?` and `q` stay in an 80-column footer.
-        Binding("1", "page('overview')", "Overview", group=PAGES_GROUP),
-        Binding("2", "page('queues')", "Queues", group=PAGES_GROUP),
-        Binding("3", "page('agents')", "Agents", group=PAGES_GROUP),
-        Binding("4", "page('trends')", "Trends", group=PAGES_GROUP),
-        Binding("5", "page('alerts')", "Alerts", group=PAGES_GROUP),
+        Binding("1", "page('overview')", "Overview"),
+        Binding("2", "page('queues')", "Queues"),
+        Binding("3", "page('agents')", "Agents"),
+        Binding("4", "page('trends')", "Trends"),
+        Binding("5", "page('alerts')", "Alerts"),
         Binding("a", "ack", "Ack", show=False),
         Binding("c", "confirm_callout", "Call in", show=False),
         Binding("p", "next_page", "Next page", show=False),
@@ -114,8 +106,7 @@ class WallboardApp(App[None]):
 
     def __init__(self, source: BoardSource, config: Config, clock: Clock, *,
                  kiosk: bool = False, page: str | None = None, role: str = "supervisor",
-                 user: str | None = None, control: ControlSink | None = None,
-                 rotation_clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 user: str | None = None, control: ControlSink | None = None) -> None:  # fmt: skip
         super().__init__()
         if role not in ("viewer", "supervisor"):
             raise ValueError(f"unknown role {role!r}: viewer or supervisor")
@@ -139,8 +130,8 @@ class WallboardApp(App[None]):
         self.floor = FloorSummary(id="floor")
         self.alerts = AlertsSummary(id="alerts-box")
         self.banner = AlertBanner(id="banner")
-        self.alert_list = AlertList(id="alert-list", kiosk=kiosk)
-        self.callout_list = CalloutList(id="callout-list", kiosk=kiosk)
+        self.alert_list = AlertList(id="alert-list")
+        self.callout_list = CalloutList(id="callout-list")
         self._rung: set[str] = set()  # critical alerts the bell has rung for
         # Called with every snapshot of a live, caught-up feed (webhooks): never during a
         # backfill, a replay or a reconnect, when alerts of the past would look new.
@@ -150,18 +141,12 @@ class WallboardApp(App[None]):
         self.queue_table = QueueTable(display, id="queue-table")
         self.queue_table.show_cursor = not kiosk
         self.agents = AgentPanel(config.agent_load, id="agents-panel", show_cursor=not kiosk)
-        self.charts = TrendCharts(self.history, sl_target=config.service_level.target,
-                                  id="charts")  # fmt: skip
+        self.charts = TrendCharts(self.history, id="charts")
         self._rotation: Timer | None = None
-        # The kiosk turns pages on this clock (wall time even when the board's clock is a
-        # simulation's or a replay's); tests freeze it.
-        self.rotation_clock = rotation_clock
-        self._next_turn = 0.0
         self._last_key: tuple[object, ...] = ()
         self._agents_second = -1  # the clock second the agent rows were last built in
         self._headline: Headline = ()  # the fast lane's last figures given to the tiles
         self.headline_lane: Worker[None] | None = None
-        self._logged_error: str | None = None
         self.register_theme(HIGH_CONTRAST)
         wanted = display.theme or ("wallboard-contrast" if kiosk else "textual-dark")
         self.theme = wanted if wanted in self.available_themes else "textual-dark"
@@ -207,10 +192,8 @@ class WallboardApp(App[None]):
             self.headline_lane = self.run_worker(_every(1 / display.headline_hz,
                                                         self.tick_headline), name="headline")
         self.set_interval(1 / display.chart_hz, self._redraw_charts)
-        if self.kiosk:
-            # Checked every half second: the countdown on screen and the turn itself.
-            self._next_turn = self.rotation_clock() + display.rotate_s
-            self._rotation = self.set_interval(0.5, self._rotate)
+        if self.kiosk and self.pinned is None:
+            self._rotation = self.set_interval(display.rotate_s, self.action_next_page)
         self.tick()
         self._show_page(self.page)
 
@@ -219,7 +202,6 @@ class WallboardApp(App[None]):
             await self.source.run()
         except Exception as exc:  # the feed's own loop reconnects; this is a bug or bad URL
             self.source_error = clean(f"{type(exc).__name__}: {exc}", 200)
-            log.error("feed stopped: %s", self.source_error)
             self.tell(self.source_error, title="Feed stopped", severity="error", timeout=30)
 
     async def on_unmount(self) -> None:
@@ -292,12 +274,9 @@ class WallboardApp(App[None]):
         if snap is None:
             return
         self.history.add(snap)
-        self.header.page = self.page_label()
-        status = self._status_now()
-        if status.error and status.error != self._logged_error:  # words on screen, text here
-            log.warning("feed: %s", status.error)
-        self._logged_error = status.error
-        self.header.show(snap, status, self.now_ms)
+        self.header.page = self.page.capitalize() + (" (pinned)" if self.pinned and self.kiosk
+                                                     else "")  # fmt: skip
+        self.header.show(snap, self._status_now(), self.now_ms)
         self.banner.show(snap, self.now_ms)
         self._ring_for(snap)
         if self.status.state == "connected":
@@ -348,13 +327,10 @@ class WallboardApp(App[None]):
         """Only the visible page is fed: a hidden page catches up when it is shown."""
         page = self.page
         if page == "overview":
-            alerted = frozenset(a.subject_id for a in active_alerts(snap)
-                                if a.subject_kind == "queue" and a.subject_id)  # fmt: skip
-            self.tiles.show(snap.queues, alerted)
+            self.tiles.show(snap.queues)
             self.floor.show(snap)
             problem = self.webhook_status() if self.webhook_status is not None else None
-            levels = [QueueLevels(q, self.config.display).overall for q in snap.queues]
-            self.alerts.show(snap, self.now_ms, problem, levels)
+            self.alerts.show(snap, self.now_ms, problem)
         elif page == "queues":
             self.queue_table.set_items(snap.queues)
         elif page == "agents":
@@ -386,7 +362,7 @@ class WallboardApp(App[None]):
             self.tick()
         self.query_one("#pages", ContentSwitcher).current = page
         if self.snapshot is not None:
-            self.header.page = self.page_label()
+            self.header.page = page.capitalize()
             self.header.show(self.snapshot, self._status_now(), self.now_ms)
             self._push_page(self.snapshot)
         if page == "trends":
@@ -398,31 +374,6 @@ class WallboardApp(App[None]):
                 self.agents.agent_list.focus()
             elif page == "alerts":
                 self.alert_list.focus()
-
-    def page_label(self) -> str:
-        """The page's name, which page of tiles, and in kiosk when the next page comes."""
-        label = _(self.page.capitalize())
-        if self.page == "overview" and self.tiles.pages > 1:
-            label += f" {self.tiles.page + 1}/{self.tiles.pages}"
-        if self.kiosk:
-            if self.pinned and not (self.page == "overview" and self.tiles.pages > 1):
-                return label + " " + _("(pinned)")
-            left = max(0, math.ceil(self._next_turn - self.rotation_clock()))
-            label += " · " + _("next in {seconds}s").format(seconds=left)
-        return label
-
-    def _rotate(self) -> None:
-        """The kiosk's rotation: the overview's pages of tiles, then the next page (unless one
-        is pinned), every `display.rotate_s`; the countdown on screen in between."""
-        if not self.is_running:  # the timer, firing while shutting down
-            return
-        now = self.rotation_clock()
-        if now >= self._next_turn:
-            self._next_turn = now + self.config.display.rotate_s
-            turned = self.page == "overview" and self.tiles.next_page()
-            if not turned and self.pinned is None:
-                self.action_next_page()
-        self.header.set_page(self.page_label())
 
     def action_page(self, page: str) -> None:
         if page in PAGES:
@@ -490,25 +441,7 @@ class WallboardApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.help_extra(), self._status_now().error))
-
-    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        """The palette's screenshot: into the working directory (not ~/Downloads, which a
-        server or a kiosk may lack), saying where; in a browser, a download as before."""
-        if self.is_web:
-            self.deliver_screenshot(filename, path)
-            return
-        try:
-            saved = self.save_screenshot(filename, path or str(Path.cwd()))
-        except OSError as exc:
-            self.tell(_("Could not save the screenshot: {error}").format(error=exc),
-                      title=_("Screenshot"), severity="error")  # fmt: skip
-            return
-        self.tell(_("Saved to {path}").format(path=saved), title=_("Screenshot"))
-
-    def help_extra(self) -> str:
-        """More lines for the help screen (the replay's keys)."""
-        return ""
+            self.push_screen(HelpScreen())
 
     # ---- supervisor actions ---------------------------------------------------------------
 

@@ -5,12 +5,9 @@ never writes acks or callouts to a control stream."""
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import ClassVar, Final
-from zoneinfo import ZoneInfo
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,7 +20,6 @@ from wallboard.core.feedstatus import FeedStatus
 from wallboard.core.fold import BoardState
 from wallboard.core.sanitize import clean
 from wallboard.core.timeutil import parse_user_time
-from wallboard.i18n import N_, _
 from wallboard.replay.engine import Replay
 from wallboard.replay.player import Player
 from widgets.replay_banner import ReplayBanner
@@ -53,52 +49,8 @@ class ReplaySource:
         self._stop.set()
 
 
-REPLAY_HELP: Final = N_("""
- Replay
-   space       play / pause          [ ]   slower / faster
-   . ,         one event forward / back
-   → ←         one minute forward / back
-   t           go to a time: HH:MM (inside the window), 2026-11-11 10:30, epoch ms
-   n / N       next / previous alert or callout mark     r   restart
-   Esc         close the go-to box
-""")
-_CLOCK_ONLY: Final = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
-
-
-class GotoInput(Input):
-    """The go-to-time box: Esc closes it, whatever else has bindings for Esc."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", show=False)]
-
-    def action_close(self) -> None:
-        self.display = False
-        self.value = ""
-        self.screen.set_focus(None)
-
-
-def time_in_window(text: str, tz: ZoneInfo, now_ms: int, start_ms: int, end_ms: int) -> int:
-    """A typed time: a bare `HH:MM[:SS]` on the day of the replay's moment (or of its window's
-    start or end, whichever puts it inside the window), else what parse_user_time reads."""
-    text = text.strip()
-    if not _CLOCK_ONLY.fullmatch(text):
-        return parse_user_time(text, tz, now_ms)
-    parts = [int(p) for p in text.split(":")]
-    if parts[0] > 23 or parts[1] > 59 or (len(parts) == 3 and parts[2] > 59):
-        raise ValueError(f"{text!r} is not a time of day")
-    candidates = []
-    for base in (now_ms, start_ms, end_ms):
-        day = datetime.fromtimestamp(base / 1000, tz)
-        moment = day.replace(hour=parts[0], minute=parts[1],
-                             second=parts[2] if len(parts) == 3 else 0, microsecond=0)
-        candidates.append(round(moment.timestamp() * 1000))
-    inside = [t for t in candidates if start_ms <= t <= end_ms]
-    return inside[0] if inside else candidates[0]
-
-
 class ReplayApp(WallboardApp):
-    # In the flow below the pages, not docked: docked at the bottom they lay over the footer
-    # and each other (the footer's keys, or what is typed in the box, hidden).
-    CSS = "#replay-goto { dock: none; height: 3; } Timeline { dock: none; }"
+    CSS = "#replay-goto { dock: bottom; }"
     AUTO_FOCUS = None  # not the hidden time box: keys go to the transport
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "play", "Play/pause"),
@@ -130,14 +82,11 @@ class ReplayApp(WallboardApp):
     def compose(self) -> ComposeResult:
         yield self.replay_banner
         yield from super().compose()
-        goto = GotoInput(placeholder=_("go to time: HH:MM, 2026-11-11 10:30 (board time zone), "
-                                       "epoch ms · Esc closes"), id="replay-goto")  # fmt: skip
+        goto = Input(placeholder="go to time: 2026-11-11 10:30 (board time zone), epoch ms",
+                     id="replay-goto")  # fmt: skip
         goto.display = False  # hidden (and not focusable) until `t`
         yield goto
         yield self.timeline
-
-    def help_extra(self) -> str:
-        return _(REPLAY_HELP)
 
     def tick(self) -> None:
         self.player.update()
@@ -195,8 +144,7 @@ class ReplayApp(WallboardApp):
         box.display = False
         self.set_focus(None)
         try:
-            t = time_in_window(event.value, self.config.tz, self.replay.now,
-                               self.replay.start_ms, self.replay.end_ms)  # fmt: skip
+            t = parse_user_time(event.value, self.config.tz, self.replay.now)
         except ValueError as exc:
             self.tell(clean(str(exc), 200), severity="warning")
             return

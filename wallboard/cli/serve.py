@@ -209,14 +209,11 @@ def _run_server(main: Any) -> None:
               help="Base URL browsers use (behind a proxy); default: from the request.")
 @click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots",
               show_default=True, metavar="KEY")
-@click.option("--font-size", type=click.IntRange(6, 96), default=16, show_default=True,
-              metavar="PX", help="The browser terminal's font size: on a 1080p TV 16 gives about "
-              "200x56 cells, 24 about 130x37 (bigger numbers); ?fontsize= overrides.")
 @click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
               type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
 def web(redis_url: str, host: str, port: int, token: str | None, max_sessions: int,
         kiosk: bool, page: str | None, role: str, user: str, audit_log: Path | None,
-        reap_timeout: float, public_url: str | None, snapshot_key: str, font_size: int,
+        reap_timeout: float, public_url: str | None, snapshot_key: str,
         config_path: str | None) -> None:  # fmt: skip
     """The board in a browser (textual-serve), one app per tab, token and session cap."""
     import sys
@@ -240,6 +237,6 @@ def web(redis_url: str, host: str, port: int, token: str | None, max_sessions: i
         env["WALLBOARD_CONFIG"] = str(Path(config_path).resolve())
     server = WebBoardServer(argv, env, host=host, port=port, token=token,
                             max_sessions=max_sessions, reap_timeout_s=reap_timeout,
-                            public_url=public_url, font_size=font_size)  # fmt: skip
+                            public_url=public_url)  # fmt: skip
     _run_server(run_web(server, ready=lambda p: click.echo(
         f"wallboard web on http://{host}:{p}/" + ("?token=..." if token else ""), err=True)))

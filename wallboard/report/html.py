@@ -1,13 +1,11 @@
 """The post-mortem report: one self-contained HTML file (inline CSS and SVG, no scripts or
 fetches) from snapshots of a replayed window. Pure: snapshots in, text out.
 
-Sections: a summary first (the window's service level, peak waiting, abandons, the worst
-queue, minutes with a critical alert); charts of waiting, service level, offered contacts and
-staffed vs. available vs. required agents; the alerts grouped by queue (or agent) and rule,
-each group's alerts folded under it, with acknowledgement delays; callouts with response
-times; agents past the daily high; the rejected-event summary. The key numbers are also
-embedded as JSON (`<script type="application/json" id="report-data">`, inert) so tests and
-tools can read them; they are those of the snapshot at the window's end.
+Sections: charts of waiting, service level, offered contacts and staffed vs. required agents;
+the alert timeline with acknowledgement delays; callouts with response times; agents past
+the daily high; the rejected-event summary. The key numbers are also embedded as JSON
+(`<script type="application/json" id="report-data">`, inert) so tests and tools can read
+them; they are those of the snapshot at the window's end.
 """
 
 from __future__ import annotations
@@ -28,8 +26,6 @@ WIDTH: Final = 960
 HEIGHT: Final = 190
 PAD: Final = 44
 COLOURS: Final = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
-# Staffed blue, available green (spare hands: good), required orange (the need to meet).
-STAFFING_COLOURS: Final = ("#1f77b4", "#2ca02c", "#e67e22")
 
 
 class Sample(NamedTuple):
@@ -82,8 +78,7 @@ def _parse_ms(text: str | None) -> int | None:
 
 def line_chart(title: str, start_ms: int, end_ms: int, times: Sequence[int],
                series: Sequence[tuple[str, Sequence[float | None]]], tz: ZoneInfo, *,
-               percent: bool = False, target: float | None = None,
-               colours: Sequence[str] = COLOURS) -> str:  # fmt: skip
+               percent: bool = False, target: float | None = None) -> str:  # fmt: skip
     """An inline SVG line chart; a None value breaks the line."""
     values = [v for _, points in series for v in points if v is not None]
     top = 1.0 if percent else max([*values, 1.0]) * 1.1
@@ -113,7 +108,7 @@ def line_chart(title: str, start_ms: int, end_ms: int, times: Sequence[int],
         parts.append(f'<line x1="{PAD}" y1="{y(target):.1f}" x2="{WIDTH - PAD}" '
                      f'y2="{y(target):.1f}" stroke="#d62728" stroke-dasharray="6 4"/>')  # fmt: skip
     for index, (name, points) in enumerate(series):
-        colour = colours[index % len(colours)]
+        colour = COLOURS[index % len(COLOURS)]
         runs: list[list[str]] = [[]]
         for ms, value in zip(times, points, strict=True):
             if value is None:
@@ -192,8 +187,6 @@ th,td{border:1px solid #ddd;padding:3px 6px;text-align:left}th{background:#f3f3f
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1em 0}figcaption{font-weight:600}.axis{font-size:11px;fill:#555}
 .legend{font-size:12px}.muted{color:#777}.crit{color:#b00;font-weight:600}
-table.summary{width:auto;font-size:1em}table.summary th{font-weight:500}
-details summary{cursor:pointer;color:#555}
 """
 
 
@@ -226,10 +219,8 @@ def render_report(*, site: str, tz: ZoneInfo, start_ms: int, end_ms: int,
         line_chart("Agents: staffed, available and required (Erlang C)", start_ms, end_ms,
                    times, [("staffed", [s.staffed for s in samples]),
                            ("available", [s.available for s in samples]),
-                           ("required", [s.required for s in samples])], tz,
-                   colours=STAFFING_COLOURS),
+                           ("required", [s.required for s in samples])], tz),
     ]  # fmt: skip
-    out[5:5] = _summary(samples, end, alerts, start_ms, end_ms, tz)
     out += _queue_table(end)
     out += _alert_section(alerts, tz)
     out += _callout_section(callouts, tz)
@@ -259,91 +250,13 @@ def _queue_table(end: Snapshot) -> list[str]:
     return rows
 
 
-def critical_minutes(alerts: Sequence[AlertSnapshot], start_ms: int, end_ms: int) -> float:
-    """Minutes of the window with at least one alert at critical (overlaps counted once; an
-    alert still active at the end counts to the end)."""
-    spans = sorted((max(a.raised_at_ms, start_ms), min(a.cleared_at_ms or end_ms, end_ms))
-                   for a in alerts if a.peak_severity == "critical")  # fmt: skip
-    total, reach = 0, start_ms
-    for raised, finish in spans:
-        begin = max(raised, reach)
-        if finish > begin:
-            total += finish - begin
-            reach = finish
-    return total / 60_000
-
-
-def _summary(samples: Sequence[Sample], end: Snapshot, alerts: Sequence[AlertSnapshot],
-             start_ms: int, end_ms: int, tz: ZoneInfo) -> list[str]:  # fmt: skip
-    """The few numbers a post-mortem starts from, before any chart or table."""
-    offered = sum(q.today.offered for q in end.queues)
-    weighted = [(q.today.service_level, q.today.offered) for q in end.queues
-                if q.today.service_level is not None and q.today.offered]  # fmt: skip
-    day_sl = (sum(sl * n for sl, n in weighted) / sum(n for _, n in weighted)) if weighted else None
-    rolling = [s.service_level for s in samples if s.service_level is not None]
-    peak = max(samples, key=lambda s: s.waiting, default=None)
-    abandoned = sum(q.today.abandoned for q in end.queues)
-    worst = min((q for q in end.queues if q.today.service_level is not None and q.today.offered),
-                key=lambda q: (q.today.service_level or 0.0, q.queue), default=None)  # fmt: skip
-
-    def pct(value: float | None) -> str:
-        return "-" if value is None else f"{value:.1%}"
-
-    rows = [
-        ("Service level, business day to the window's end (all queues, by offered)",
-         pct(day_sl)),
-        ("Lowest rolling-window service level in the window", pct(min(rolling, default=None))),
-        ("Peak waiting", "-" if peak is None else f"{peak.waiting} at {_clock(peak.at_ms, tz)}"),
-        ("Abandoned (business day to the window's end)",
-         f"{abandoned} of {offered} offered" if offered else str(abandoned)),
-        ("Worst queue (lowest service level today)", "-" if worst is None else
-         f"{_text(worst.queue, 60)}: {pct(worst.today.service_level)}"),
-        ("Minutes with a critical alert", f"{critical_minutes(alerts, start_ms, end_ms):.0f}"),
-        ("Alerts raised or active in the window", str(len(alerts))),
-    ]  # fmt: skip
-    out = ["<h2>Summary</h2>", "<table class=summary>"]
-    out += [f"<tr><th>{escape(label)}</th><td class=n>{value}</td></tr>" for label, value in rows]
-    out.append("</table>")
-    return out
-
-
 def _alert_section(alerts: Sequence[AlertSnapshot], tz: ZoneInfo) -> list[str]:
-    """The alerts grouped by what they were about and the rule: one line per group (how many,
-    first raised, peak, longest, slowest acknowledgement), its alerts folded under it."""
     rows = [f"<h2>Alerts ({len(alerts)})</h2>"]
     if not alerts:
         return [*rows, "<p class=muted>No alert was raised in the window.</p>"]
-    groups: dict[tuple[str, str], list[AlertSnapshot]] = {}
-    for a in alerts:
-        groups.setdefault((a.subject or "", a.rule), []).append(a)
-    rows.append(f"<p class=muted>{len(groups)} groups by queue (or agent) and rule, the most "
-                "alerts first; open a group for its alerts.</p>")
-    rows.append("<table><tr><th>subject</th><th>rule</th><th class=n>alerts</th>"
-                "<th>first raised</th><th>peak</th><th class=n>longest</th>"
-                "<th class=n>slowest ack</th></tr>")  # fmt: skip
-    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-    for (subject, rule), members in ordered:
-        critical = any(a.peak_severity == "critical" for a in members)
-        lasted = [a.cleared_at_ms - a.raised_at_ms for a in members if a.cleared_at_ms is not None]
-        delays = [acked - a.raised_at_ms for a in members
-                  if (acked := _parse_ms(a.acked_at)) is not None]  # fmt: skip
-        rows.append(f"<tr><td>{_text(subject, 60)}</td><td>{_text(rule, 40)}</td>"
-                    f"<td class=n>{len(members)}</td><td>{_clock(members[0].raised_at_ms, tz)}"
-                    f"</td><td class='{'crit' if critical else ''}'>"
-                    f"{'critical' if critical else 'warn'}</td>"
-                    f"<td class=n>{_duration(max(lasted) if lasted else None)}</td>"
-                    f"<td class=n>{_duration(max(delays) if delays else None)}</td></tr>")
-        rows.append("<tr><td colspan=7><details><summary>"
-                    f"{len(members)} alert{'s' if len(members) != 1 else ''}</summary>")
-        rows += _alert_table(members, tz)
-        rows.append("</details></td></tr>")
-    rows.append("</table>")
-    return rows
-
-
-def _alert_table(alerts: Sequence[AlertSnapshot], tz: ZoneInfo) -> list[str]:
-    rows = ["<table><tr><th>raised</th><th>severity (peak)</th><th>message</th>"
-            "<th>acknowledged</th><th>ack delay</th><th>cleared</th><th>lasted</th></tr>"]
+    rows.append("<table><tr><th>raised</th><th>severity (peak)</th><th>rule</th>"
+                "<th>subject</th><th>message</th><th>acknowledged</th><th>ack delay</th>"
+                "<th>cleared</th><th>lasted</th></tr>")  # fmt: skip
     for a in alerts:
         acked_ms = _parse_ms(a.acked_at)
         ack = "-" if a.acked_by is None else f"{_text(a.acked_by, 40)} {_clock(acked_ms, tz)}"
@@ -352,7 +265,8 @@ def _alert_table(alerts: Sequence[AlertSnapshot], tz: ZoneInfo) -> list[str]:
         level = "crit" if a.peak_severity == "critical" else ""
         rows.append(f"<tr><td>{_clock(a.raised_at_ms, tz)}</td>"
                     f"<td class='{level}'>{_text(a.severity, 10)} ({_text(a.peak_severity, 10)})"
-                    f"</td><td>{_text(a.message)}</td><td>{ack}</td><td class=n>{delay}</td>"
+                    f"</td><td>{_text(a.rule, 40)}</td><td>{_text(a.subject, 60)}</td>"
+                    f"<td>{_text(a.message)}</td><td>{ack}</td><td class=n>{delay}</td>"
                     f"<td>{_clock(a.cleared_at_ms, tz)}</td><td class=n>{lasted}</td>"
                     "</tr>")  # fmt: skip
     rows.append("</table>")
