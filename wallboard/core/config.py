@@ -291,9 +291,10 @@ def _check(config: Config) -> list[tuple[str, str]]:
     problems += _check_feed(config.feed)
     problems += check_webhooks(config.webhooks)
     problems += _check_alerts(config)
-    problems += check_response(config.response,
-                               {name: config.response_rounds(name) for name in config.queues},
-                               config.groups)  # fmt: skip
+    caps = {name: (*config.response_rounds(name), "response_within_s"
+                   if section.response_within_s is not None else "response_cap_s")
+            for name, section in config.queues.items()}  # fmt: skip
+    problems += check_response(config.response, caps, config.groups)
     for name, text in config.shifts.items():
         try:
             parse_shift(text)

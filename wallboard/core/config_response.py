@@ -36,18 +36,20 @@ class GroupSection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         default_factory=list)  # fmt: skip
 
 
-def check_response(response: ResponseSection, queue_caps: dict[str, tuple[float, float]],
+def check_response(response: ResponseSection,
+                   queue_caps: dict[str, tuple[float, float, str]],
                    groups: dict[str, GroupSection]) -> list[tuple[str, str]]:  # fmt: skip
     """(key, problem) pairs: `within_s` must not exceed the cap it is measured under (a round
-    is settled at the cap, so nothing could be answered later than that), per queue too; a
-    group names at least one queue."""
+    is settled at the cap, so nothing could be answered later than that), per queue too,
+    naming the key the queue set (`queue_caps`: within, cap, that key); a group names at
+    least one queue."""
     problems: list[tuple[str, str]] = []
     if response.within_s > response.cap_s:
         problems.append(("response.within_s", f"must not be above response.cap_s "
                          f"({response.within_s:g} > {response.cap_s:g})"))  # fmt: skip
-    for name, (within, cap) in queue_caps.items():
+    for name, (within, cap, key) in queue_caps.items():
         if within > cap:
-            problems.append((f"queues.{name}.response_within_s", f"must not be above the "
+            problems.append((f"queues.{name}.{key}", "response_within_s must not be above the "
                              f"queue's response cap ({within:g} > {cap:g})"))  # fmt: skip
     for name, group in groups.items():
         if not name.strip():
