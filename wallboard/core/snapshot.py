@@ -49,6 +49,7 @@ class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     today: Period
     window: WindowPeriod
     agents_staffed: int
+    sl_count_at: str = "answer"  # `[service_level] count_at`: "answer" or "end"
     agents_available: int
     # Agents available to the queue's traffic: idle, busy or in wrap-up (not on break or away);
     # Erlang C's N. An agent serving several queues counts in each.
@@ -232,7 +233,7 @@ def _staffing(state: BoardState) -> tuple[list[int], dict[str, list[int]]]:
 def _queue_snapshot(state: BoardState, queue: QueueState,
                     staffing: tuple[list[int], dict[str, list[int]]],
                     live: Live) -> QueueSnapshot:  # fmt: skip
-    formula = state.config.service_level.formula
+    formula, count_at = queue.rules.formula, queue.rules.count_at
     as_of = state.as_of
     measured = queue.ledger.replied_today
     oldest = min(queue.waiting.values()) if queue.waiting else None
@@ -250,9 +251,10 @@ def _queue_snapshot(state: BoardState, queue: QueueState,
         sl_target=queue.rules.target,
         short_abandon_s=queue.rules.short_abandon_s,
         sl_formula=formula,
-        today=period(queue.today, formula, measured),
+        today=period(queue.today, formula, measured, count_at),
         window=window_period(queue.window, formula, measured,
-                             state.config.board.window_minutes),
+                             state.config.board.window_minutes, count_at),
+        sl_count_at=count_at,
         agents_staffed=staffed,
         agents_available=available,
         agents_working=working,
