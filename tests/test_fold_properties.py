@@ -51,7 +51,8 @@ def contact_event(draw: st.DrawFn) -> dict[str, str]:
     ts = T0 + draw(st.integers(min_value=0, max_value=4 * 3_600_000))
     kind = draw(st.sampled_from(["contact.offered", "contact.answered", "contact.abandoned",
                                  "contact.completed", "contact.transferred",
-                                 "contact.message", "bot.resolved", "agent.state"]))  # fmt: skip
+                                 "contact.message", "bot.resolved", "agent.state",
+                                 "contact.ended"]))  # fmt: skip
     fields = {"type": kind, "ts": str(ts), "contact": draw(contacts)}
     if kind == "contact.offered":
         fields["queue"] = draw(queues)
@@ -61,13 +62,16 @@ def contact_event(draw: st.DrawFn) -> dict[str, str]:
             fields["state"] = draw(st.sampled_from(["available", "busy", "logged_out"]))
     elif kind == "contact.transferred":
         fields["to_queue"] = draw(queues)
+    elif kind == "contact.ended":
+        fields["reason"] = draw(st.sampled_from(["restart", "key"]))
     return fields
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(contact_event(), max_size=60), st.booleans())
 def test_conservation_per_queue(events: list[dict[str, str]], sort_by_time: bool) -> None:
-    """offered = answered + abandoned + transferred_out + waiting, over all events folded."""
+    """offered = answered + abandoned + transferred_out + ended_by_restart + left_by_key
+    + waiting, over all events folded; the same for every shop and channel ledger."""
     state = BoardState(CONFIG)
     if sort_by_time:
         fold_until(state, (RawEntry(None, None, e) for e in events), T0 + 5 * 3_600_000)
@@ -79,7 +83,18 @@ def test_conservation_per_queue(events: list[dict[str, str]], sort_by_time: bool
     for queue in state.queues.values():
         life = queue.lifetime
         assert life.offered == (life.answered + life.abandoned + life.transferred_out
+                                + life.ended_by_restart + life.left_by_key
                                 + len(queue.waiting)), queue.name  # fmt: skip
+    # Every contact is in one channel: the channels' outcomes add up to the queues' too.
+    lives = [ledger.lifetime() for ledger in state.channel_ledgers.values()]
+    waiting = sum(len(queue.waiting) for queue in state.queues.values())
+    assert sum(life.offered for life in lives) == sum(
+        life.answered + life.abandoned + life.transferred_out + life.ended_by_restart
+        + life.left_by_key for life in lives) + waiting
+    # With count_at = "end" an answer counts once its handling ended: never more than answered.
+    for queue in state.queues.values():
+        life = queue.lifetime
+        assert life.ended_within <= life.ended_answered <= life.answered
     snap = build_snapshot(state)
     for q in snap.queues:
         for period in (q.today, q.window):
