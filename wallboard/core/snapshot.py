@@ -11,7 +11,7 @@ import msgspec
 
 from wallboard.core.alert_text import describe
 from wallboard.core.alerts import AlertRecord
-from wallboard.core.erlang import required_agents, rule_of_thumb_agents
+from wallboard.core.erlang import required_agents, required_positions, rule_of_thumb_agents
 from wallboard.core.events import AGENT_STATES
 from wallboard.core.fold import BoardState
 from wallboard.core.period_view import (
@@ -61,6 +61,10 @@ class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     erlang_service_level: float | None = None
     erlang_asa_s: float | None = None
     erlang_occupancy: float | None = None
+    # `[queues.NAME] shrinkage` when set, and then the positions to schedule for
+    # `required_agents`: ceil(required / (1 - shrinkage)); the board's "need" shows these.
+    shrinkage: float | None = None
+    required_positions: int | None = None
     # The seeds' rule of thumb: customer questions (contact.message) in the last hour / 360
     # per agent, rounded up; None while the queue has no question in the hour.
     questions_last_hour: int = 0
@@ -287,7 +291,12 @@ def _erlang(state: BoardState, queue: QueueState, working: int) -> dict[str, Any
     # An agent working `concurrency` chats at once is that many servers to Erlang C.
     staffing = required_agents(per_hour / queue.rules.concurrency, aht, queue.rules.threshold_s,
                                queue.rules.target, state.config.staffing.max_occupancy)
+    shrinkage = queue.rules.shrinkage
+    positions = {} if shrinkage is None else {
+        "shrinkage": shrinkage,
+        "required_positions": required_positions(staffing.required_agents, shrinkage)}
     return {
+        **positions,
         "required_agents": staffing.required_agents,
         "staffed_gap": staffing.required_agents - working,
         "offered_per_hour": per_hour,
