@@ -10,6 +10,7 @@ import pytest
 
 from tests.scenario import at, config_from, event, fold, queue
 from tests.test_fold_golden import T0, sl_scenario
+from widgets.screens import _other_outcomes
 
 
 def flowout_scenario() -> list[dict[str, str]]:
@@ -115,6 +116,9 @@ def test_ended_outcomes_are_counted_shown_and_rolled_up() -> None:
         assert period.completed == 0  # c3's handling ended with no handle-time sample
         assert period.abandon_rate == 0.0  # 0 / (1 + 0): neither outcome is an abandon
     assert presale.waiting == 0
+    # The drill-down shows them beside the abandons; a queue without them shows nothing more.
+    assert _other_outcomes(presale) == "  left by key 1  ended by restart 1"
+    assert _other_outcomes(queue(fold(sl_scenario(), at(T0, 600)), "presale")) == ""
     for rollup in snap.rollups:  # floor, shop s1, channel phone: one queue, the same counts
         assert (rollup.today.ended_by_restart, rollup.today.left_by_key) == (1, 1), rollup.by
         assert (rollup.window.ended_by_restart, rollup.window.left_by_key) == (1, 1), rollup.by
