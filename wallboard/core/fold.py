@@ -20,7 +20,7 @@ from wallboard.core.businessday import BusinessCalendar, BusinessDay
 from wallboard.core.config import Config
 from wallboard.core.events import Event, Rejection
 from wallboard.core.future_rule import future_limit_ms, future_rejection
-from wallboard.core.metrics import QueueLedger
+from wallboard.core.metrics import COUNT_AT_END, QueueLedger
 from wallboard.core.ordering import EntryGate, KeyMemory
 from wallboard.core.reserve import CalloutBook
 from wallboard.core.state import HANDLING, NO_ROUND, WAITING, AgentState, Contact, QueueState
@@ -91,6 +91,10 @@ class BoardState:
         # The counts of every queue again by the contacts' shop and channel, for the rollups.
         self.shop_ledgers: dict[str, QueueLedger] = {}
         self.channel_ledgers: dict[str, QueueLedger] = {}
+        # Answers are counted again when their handling ends only where a service level counts
+        # them then (`count_at = "end"`, the board's or a queue's): no cost otherwise.
+        self.count_ends = config.service_level.count_at == COUNT_AT_END or any(
+            section.count_at == COUNT_AT_END for section in config.queues.values())
         for name in config.queues:
             self._queue(name)
 
@@ -373,7 +377,7 @@ class BoardState:
     def _answer_ended(self, queue: QueueState, contact: Contact, ts: int) -> None:
         """The handling of an answered contact ended: its answer counts now for the service
         level with `count_at = "end"` (if a queue counted the answer)."""
-        if contact.offered_at != NOT_OFFERED:
+        if self.count_ends and contact.offered_at != NOT_OFFERED:
             within = 1 if contact.answered_at - contact.offered_at <= queue.threshold_ms else 0
             queue.ledger.answer_end(ts, within)
             self._shop_ledger(contact).answer_end(ts, within)
