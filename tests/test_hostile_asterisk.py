@@ -37,7 +37,8 @@ VERBS = ("ENTERQUEUE", "CONNECT", "COMPLETECALLER", "COMPLETEAGENT", "ABANDON",
          "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "TRANSFER", "BLINDTRANSFER",
          "ATTENDEDTRANSFER", "AGENTLOGIN", "AGENTCALLBACKLOGIN", "AGENTLOGOFF",
          "AGENTCALLBACKLOGOFF", "ADDMEMBER", "REMOVEMEMBER", "PAUSE", "PAUSEALL", "UNPAUSE",
-         "UNPAUSEALL", "RINGNOANSWER", "QUEUESTART", "CONFIGRELOAD", "DID", "INFO")  # fmt: skip
+         "UNPAUSEALL", "RINGNOANSWER", "QUEUESTART", "CONFIGRELOAD", "DID", "INFO",
+         "WITHDRAW", "SYSCOMPAT", "RINGCANCELED", "AGENTDUMP")  # fmt: skip
 
 HOSTILE_TEXT = st.one_of(
     st.sampled_from([
@@ -82,11 +83,11 @@ QUEUE = mostly(st.sampled_from([*(q.encode() for q in QUEUES), b"other", b"NONE"
                HOSTILE_TEXT)  # fmt: skip
 AGENT = mostly(st.sampled_from([b"PJSIP/1001", b"SIP/8007", b"Local/1001@agents", b"NONE"]),
                HOSTILE_TEXT)  # fmt: skip
-CALL_VERBS = ("ENTERQUEUE", "CONNECT", "COMPLETECALLER", "ABANDON", "TRANSFER")
+CALL_VERBS = ("ENTERQUEUE", "CONNECT", "COMPLETECALLER", "ABANDON", "TRANSFER", "EXITWITHKEY")
 VERB = mostly(st.sampled_from(VERBS + CALL_VERBS * 4).map(str.encode), HOSTILE_VERB)
 DATUM = mostly(st.one_of(st.integers(0, 600).map(lambda n: str(n).encode()),
                          st.sampled_from([*(q.encode() for q in QUEUES), b"1001", b"BRIDGE",
-                                          b"lunch", b""])),
+                                          b"lunch", b"PAUSED", b"LINK", b"APP", b""])),
                st.one_of(HOSTILE_NUMBER, HOSTILE_TEXT))  # fmt: skip
 
 
