@@ -98,6 +98,10 @@ async def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -
         await asyncio.sleep(0.01)
 
 
+def applied(feed: LiveFeed, count: int) -> Callable[[], bool]:
+    return lambda: feed.state.events_applied == count
+
+
 class Clock:
     def __init__(self, now: int) -> None:
         self.now = now
@@ -132,7 +136,7 @@ async def test_live_following_equals_the_replay(
             batch = [r for r in after if t - STEP_MS < int(r["ts"]) <= t]
             xadd(redis_client, stream_key, batch, ids)
             written += len(batch)
-            await wait_for(lambda n=written: feed.state.events_applied == n, 5, f"{t} applied")
+            await wait_for(applied(feed, written), 5, f"{t} applied")
             clock.now = t
             feed.state.advance(t)
     finally:
