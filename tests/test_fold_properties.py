@@ -90,8 +90,8 @@ def test_conservation_per_queue(events: list[dict[str, str]], sort_by_time: bool
         assert life.offered == (life.answered + life.abandoned + life.transferred_out
                                 + life.ended_by_restart + life.left_by_key
                                 + len(queue.waiting)), queue.name  # fmt: skip
-    # Every contact is in one channel: the channels' outcomes add up to the queues' too.
-    lives = [ledger.lifetime() for ledger in state.channel_ledgers.values()]
+    # Every contact is in one (shop, channel) cell: the cells add up as the queues do.
+    lives = [ledger.lifetime() for ledger in state.cell_ledgers.values()]
     waiting = sum(len(queue.waiting) for queue in state.queues.values())
     assert sum(life.offered for life in lives) == sum(
         life.answered + life.abandoned + life.transferred_out + life.ended_by_restart

@@ -17,7 +17,8 @@ from wallboard.core.config import Config
 @click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
               type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
 @click.option("--kiosk", is_flag=True, help="Big screen: pages rotate, no keyboard needed.")
-@click.option("--page", type=click.Choice(["overview", "queues", "agents", "trends", "alerts"]),
+@click.option("--page", type=click.Choice(["overview", "queues", "agents", "trends", "alerts",
+                                          "rollups"]),
               help="Show only this page (kiosk: pinned instead of rotating).")
 @click.option("--from-snapshots", is_flag=True,
               help="Draw the snapshots `wallboard aggregate` publishes instead of folding.")

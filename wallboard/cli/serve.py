@@ -20,7 +20,7 @@ import click
 from wallboard.cli.common import cancel_on_signals, load_config_or_fail
 from wallboard.core.config import Config
 
-PAGES = click.Choice(["overview", "queues", "agents", "trends", "alerts"])
+PAGES = click.Choice(["overview", "queues", "agents", "trends", "alerts", "rollups"])
 
 
 def run_snapshot_board(redis_url: str, snapshot_key: str, config: Config, *, kiosk: bool,
