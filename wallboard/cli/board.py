@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from wallboard.cli.common import load_config_or_fail
+from wallboard.cli.common import load_config_or_fail, valid_redis_url
 from wallboard.core.config import Config
 
 
 @click.command()
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               default="redis://127.0.0.1:6379/0", show_default=True,
               help="Redis to follow (env WALLBOARD_REDIS_URL); rediss:// and user:pass work.")
 @click.option("--stream", "streams", multiple=True, metavar="KEY",
