@@ -59,6 +59,9 @@ _COUNTS: Final = (
      "Abandoned contacts that waited less than the short-abandon time"),
     ("transferred_out", "transferred_out", "Contacts transferred away while still waiting"),
     ("completed", "completed", "Handle-time samples: completions, and transfers after an answer"),
+    ("ended_by_restart", "ended_by_restart",
+     "Contacts still waiting when their system restarted (neither answered nor abandoned)"),
+    ("left_by_key", "left_by_key", "Callers who left the queue by a key (not abandoned)"),
 )  # fmt: skip
 # (response field, metric word, help) of a period's response rounds (docs/metrics.md).
 _ROUNDS: Final = (

@@ -18,14 +18,32 @@ from typing import Final
 import msgspec
 
 from feeds.asterisk_parse import QueueLogLine
-from wallboard.core.events import Rejection, decode
+from wallboard.core.events import ENDED, ENDED_KEY, ENDED_RESTART, Rejection, decode
 
 CHANNEL: Final = "phone"
 _NONE: Final = frozenset({"", "NONE"})
 
-_ABANDONS: Final = {"ABANDON": 2, "EXITWITHTIMEOUT": 2, "EXITEMPTY": 2, "EXITWITHKEY": 3}
+# The exits app_queue.c counts with record_abandoned(), and where each logs its waittime
+# (data index); SYSCOMPAT logs none. EXITWITHKEY is not an abandon there: its own outcome.
+_ABANDONS: Final = {"ABANDON": 2, "EXITWITHTIMEOUT": 2, "EXITEMPTY": 2, "WITHDRAW": 2,
+                    "SYSCOMPAT": None}  # fmt: skip
+_KEY_EXIT_WAIT: Final = 3  # EXITWITHKEY: key|position|origposition|waittime
 _COMPLETES: Final = frozenset({"COMPLETECALLER", "COMPLETEAGENT"})
 _TRANSFERS: Final = frozenset({"TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"})
+# Events that change nothing the board counts, named so the summary says so (not bad lines).
+# AGENTDUMP: the agent hung up while the caller heard the announcement; the caller stays queued.
+_NO_CHANGE: Final = frozenset({"RINGNOANSWER", "RINGCANCELED", "AGENTDUMP"})
+
+# Why a line is bad: the keys of the summary's count of bad lines by reason.
+BAD_REASONS: Final = (
+    "not_a_queue_log_line",  # not epoch|callid|queue|agent|event|... (asterisk_parse)
+    "no_callid",  # a call event without a callid
+    "no_member",  # a member event (or a call event that needs one) without a member
+    "no_queue",  # a call event without the queue it needs
+    "bad_number",  # a holdtime, talk time or waittime that is not a number of seconds
+    "unknown_call",  # a call never seen, without the times to make up its offer
+    "rejected_by_contract",  # an event the contract refuses (too long, a control character)
+)
 # A holdtime or waittime of more digits than this (over 300 years) is not one; and int() of
 # more than 4,300 digits raises.
 _MAX_SECONDS_DIGITS: Final = 10
@@ -42,6 +60,8 @@ class Member(msgspec.Struct):
     reason: str | None = None
     call: str | None = None  # the callid it is talking to
     logged_in: bool = True
+    # Removed from its last queue during a call: busy until the call ends, then logged out.
+    leaving: bool = False
 
 
 class MapperState(msgspec.Struct):
@@ -51,7 +71,12 @@ class MapperState(msgspec.Struct):
 
 
 class BadLine(Exception):
-    """The line cannot be mapped; the message says why."""
+    """The line cannot be mapped; the message says why, `reason` (one of BAD_REASONS) names
+    the kind for the count by reason."""
+
+    def __init__(self, message: str, reason: str = "rejected_by_contract") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _seconds(line: QueueLogLine, index: int, name: str) -> int | None:
@@ -60,15 +85,29 @@ def _seconds(line: QueueLogLine, index: int, name: str) -> int | None:
         return None  # an older version without this field
     if not (text.isascii() and text.isdigit()) or len(text) > _MAX_SECONDS_DIGITS:
         # ("²" is a digit to str.isdigit(), hence isascii)
-        raise BadLine(f"{line.event} {name} (data{index + 1}) is not a number of seconds")
+        raise BadLine(f"{line.event} {name} (data{index + 1}) is not a number of seconds",
+                      "bad_number")  # fmt: skip
     return int(text)
+
+
+def _hold_talk_index(line: QueueLogLine) -> int:
+    """Where a completion or transfer logs its holdtime (the talk time follows):
+    COMPLETE*: holdtime|calltime|origposition; TRANSFER, BLINDTRANSFER:
+    extension|context|holdtime|calltime|origposition; ATTENDEDTRANSFER (log_attended_transfer
+    in app_queue.c): BRIDGE|bridge|..., APP|app|..., LINK|channel|channel|..., THREEWAY|...
+    (older versions) then holdtime|calltime|origposition."""
+    if line.event in _COMPLETES:
+        return 0
+    if line.event == "ATTENDEDTRANSFER" and line.datum(0) == "LINK":
+        return 3
+    return 2
 
 
 def _copy(member: Member | None) -> Member | None:
     if member is None:
         return None
     return Member(list(member.queues), list(member.paused), member.reason, member.call,
-                  member.logged_in)  # fmt: skip
+                  member.logged_in, member.leaving)  # fmt: skip
 
 
 class Mapper:
@@ -82,15 +121,17 @@ class Mapper:
         """The events of one line, each checked by decode(); [] when the line is ignored.
         `key` (a hash of the line) makes the producer ids. Raises BadLine."""
         handler = _HANDLERS.get(line.event)
-        if handler is None:  # RINGNOANSWER, DID, QUEUESTART, ...: nothing the board counts
+        if handler is None:  # RINGNOANSWER, DID, CONFIGRELOAD, ...: nothing the board counts
             self.ignored[line.event] = self.ignored.get(line.event, 0) + 1
             return []
-        undo = self._checkpoint(line)
+        undo = self._snapshot() if line.event == "QUEUESTART" else self._checkpoint(line)
         try:
             events = handler(self, line)
             for fields in events:
                 if "id" not in fields:  # one event of each type per line at most
                     fields["id"] = f"ast-{key}-{fields['type'].rpartition('.')[2]}"
+                elif fields["id"].startswith("#"):  # one of several of a type (QUEUESTART)
+                    fields["id"] = f"ast-{key}-{fields['id'][1:]}"
                 result = decode(fields)
                 if isinstance(result, Rejection):
                     raise BadLine(f"{line.event} gives an invalid {fields['type']}: "
@@ -98,7 +139,20 @@ class Mapper:
         except BadLine:
             undo()
             raise
+        if not events:  # a line that changed nothing the board shows: counted by name
+            self.ignored[line.event] = self.ignored.get(line.event, 0) + 1
         return events
+
+    def _snapshot(self) -> Callable[[], None]:
+        """What puts back the whole memory (QUEUESTART changes every call and member)."""
+        state = self.state
+        saved = msgspec.json.decode(msgspec.json.encode(state), type=MapperState)
+
+        def undo() -> None:
+            self._queues.difference_update(state.queues[len(saved.queues):])
+            state.calls, state.members, state.queues = saved.calls, saved.members, saved.queues
+
+        return undo
 
     def _checkpoint(self, line: QueueLogLine) -> Callable[[], None]:
         """What puts back all that mapping `line` can change: every handler touches only the
@@ -133,12 +187,12 @@ class Mapper:
 
     def _contact(self, line: QueueLogLine) -> str:
         if line.callid in _NONE:
-            raise BadLine(f"{line.event} without a callid")
+            raise BadLine(f"{line.event} without a callid", "no_callid")
         return line.callid
 
     def _agent(self, line: QueueLogLine) -> str:
         if line.agent in _NONE:
-            raise BadLine(f"{line.event} without a queue member")
+            raise BadLine(f"{line.event} without a queue member", "no_member")
         return line.agent
 
     def _know_queue(self, queue: str) -> None:
@@ -183,13 +237,49 @@ class Mapper:
             return []
         member = self._member(agent)
         member.call = None
+        if member.leaving:  # removed from its last queue during the call: out now
+            member.leaving = False
+            member.logged_in = False
         return [self._agent_state(line, agent)]
+
+    def _answer(self, line: QueueLogLine, contact: str, agent: str, queue: str,
+                ts: int) -> dict[str, str]:  # fmt: skip
+        answered = self._base("contact.answered", line, ts)
+        answered.update(contact=contact, agent=agent, queue=queue, channel=CHANNEL)
+        return answered
+
+    def _reconstruct(self, line: QueueLogLine, contact: str) -> list[dict[str, str]]:
+        """A completion or transfer of a call whose CONNECT was not read (the log started
+        mid-call, a line was lost): its offer and answer, made up from the holdtime and talk
+        time it logs (answered at time - talk time, offered holdtime before that)."""
+        index = _hold_talk_index(line)
+        hold = _seconds(line, index, "holdtime")
+        talk = _seconds(line, index + 1, "calltime")
+        call = self.state.calls.get(contact)
+        if call is not None and call.agent is not None:
+            return []  # connected: nothing missing
+        if talk is None or (call is None and hold is None):
+            raise BadLine(f"{line.event} of a call never connected, without its holdtime and "
+                          "calltime", "unknown_call")  # fmt: skip
+        agent = self._agent(line)
+        answered_at = line.ts - talk * 1000
+        events: list[dict[str, str]] = []
+        if call is None:
+            if line.queue in _NONE:
+                raise BadLine(f"{line.event} of a call never offered, without a queue name",
+                              "no_queue")  # fmt: skip
+            offered_at = answered_at - (hold or 0) * 1000
+            events.append(self._offer(line, contact, line.queue, offered_at))
+            call = self.state.calls[contact]
+        call.agent = agent
+        events.append(self._answer(line, contact, agent, call.queue, answered_at))
+        return events
 
     # ---- calls ----------------------------------------------------------------------------
 
     def _enterqueue(self, line: QueueLogLine) -> list[dict[str, str]]:
         if line.queue in _NONE:
-            raise BadLine("ENTERQUEUE without a queue name")
+            raise BadLine("ENTERQUEUE without a queue name", "no_queue")
         return [self._offer(line, self._contact(line), line.queue, line.ts)]
 
     def _connect(self, line: QueueLogLine) -> list[dict[str, str]]:
@@ -201,15 +291,14 @@ class Mapper:
             # The ENTERQUEUE is not in what was read (e.g. a rotated file): it happened
             # holdtime seconds before the answer.
             if hold is None:
-                raise BadLine("CONNECT of a call never offered, without a holdtime")
+                raise BadLine("CONNECT of a call never offered, without a holdtime",
+                              "unknown_call")  # fmt: skip
             if line.queue in _NONE:
-                raise BadLine("CONNECT without a queue name")
+                raise BadLine("CONNECT without a queue name", "no_queue")
             events.append(self._offer(line, contact, line.queue, line.ts - hold * 1000))
             call = self.state.calls[contact]
         call.agent = agent
-        answered = self._base("contact.answered", line)
-        answered.update(contact=contact, agent=agent, queue=call.queue, channel=CHANNEL)
-        events.append(answered)
+        events.append(self._answer(line, contact, agent, call.queue, line.ts))
         member = self._member(agent)
         member.call = contact
         member.logged_in = True
@@ -218,29 +307,73 @@ class Mapper:
 
     def _complete(self, line: QueueLogLine) -> list[dict[str, str]]:
         contact = self._contact(line)
+        events = self._reconstruct(line, contact)
         call = self.state.calls.pop(contact, None)
         agent = line.agent if line.agent not in _NONE else (call.agent if call else None)
         fields = self._base("contact.completed", line)
         fields["contact"] = contact
         if agent:
             fields["agent"] = agent
-        return [fields, *self._free_agent(line, agent)]
+        return [*events, fields, *self._free_agent(line, agent)]
 
-    def _abandon(self, line: QueueLogLine) -> list[dict[str, str]]:
+    def _left_queue(self, line: QueueLogLine, wait_index: int | None,
+                    kind: str) -> tuple[list[dict[str, str]], dict[str, str]]:  # fmt: skip
+        """A caller who left the queue unanswered: the offer made up from the waittime when
+        the call was never seen, and the event `kind` (queue and contact filled in)."""
         contact = self._contact(line)
-        wait = _seconds(line, _ABANDONS[line.event], "waittime")
+        wait = None if wait_index is None else _seconds(line, wait_index, "waittime")
         events: list[dict[str, str]] = []
         call = self.state.calls.pop(contact, None)
-        if call is None and wait is not None and line.queue not in _NONE:
+        if call is None:
+            if wait is None:
+                raise BadLine(f"{line.event} of a call never offered, without a waittime",
+                              "unknown_call")  # fmt: skip
+            if line.queue in _NONE:
+                raise BadLine(f"{line.event} of a call never offered, without a queue name",
+                              "no_queue")  # fmt: skip
             events.append(self._offer(line, contact, line.queue, line.ts - wait * 1000))
             self.state.calls.pop(contact)
-        fields = self._base("contact.abandoned", line)
+        fields = self._base(kind, line)
         fields.update(contact=contact, queue=call.queue if call else line.queue)
-        events.append(fields)
+        return events, fields
+
+    def _abandon(self, line: QueueLogLine) -> list[dict[str, str]]:
+        events, fields = self._left_queue(line, _ABANDONS[line.event], "contact.abandoned")
+        return [*events, fields]
+
+    def _exit_with_key(self, line: QueueLogLine) -> list[dict[str, str]]:
+        """EXITWITHKEY: not counted as abandoned by app_queue.c; its own outcome."""
+        events, fields = self._left_queue(line, _KEY_EXIT_WAIT, ENDED)
+        fields["reason"] = ENDED_KEY
+        return [*events, fields]
+
+    def _queue_start(self, line: QueueLogLine) -> list[dict[str, str]]:
+        """QUEUESTART (main/logger.c, once Asterisk is up after a start): no call from
+        before goes on. Each ends as `contact.ended reason=restart`; every member is reset
+        (logged out, in no queue, not paused) until its lines say otherwise."""
+        events: list[dict[str, str]] = []
+        for number, contact in enumerate(self.state.calls):
+            fields = self._base(ENDED, line)
+            fields.update(contact=contact, reason=ENDED_RESTART, id=f"#ended-{number}")
+            events.append(fields)
+        self.state.calls.clear()
+        for number, (agent, member) in enumerate(self.state.members.items()):
+            was_out = not member.logged_in and not member.queues and not member.paused
+            member.queues.clear()
+            member.paused.clear()
+            member.reason = None
+            member.call = None
+            member.leaving = False
+            member.logged_in = False
+            if not was_out:
+                state = self._agent_state(line, agent)
+                state["id"] = f"#state-{number}"
+                events.append(state)
         return events
 
     def _transfer(self, line: QueueLogLine) -> list[dict[str, str]]:
         contact = self._contact(line)
+        events = self._reconstruct(line, contact)
         call = self.state.calls.pop(contact, None)
         agent = line.agent if line.agent not in _NONE else (call.agent if call else None)
         # TRANSFER / BLINDTRANSFER: data1 is the extension dialled; ATTENDEDTRANSFER: data1
@@ -255,7 +388,12 @@ class Mapper:
             fields["contact"] = contact
             if agent:
                 fields["agent"] = agent
-        return [fields, *self._free_agent(line, agent)]
+        return [*events, fields, *self._free_agent(line, agent)]
+
+    def _no_change(self, line: QueueLogLine) -> list[dict[str, str]]:
+        """RINGNOANSWER, RINGCANCELED (a member rang and did not answer) and AGENTDUMP: the
+        caller stays queued, the member's state is what it was."""
+        return []
 
     # ---- members --------------------------------------------------------------------------
 
@@ -276,9 +414,15 @@ class Mapper:
         agent = self._agent(line)
         member = self._member(agent)
         member.logged_in = True
+        member.leaving = False
         if line.queue not in _NONE and line.queue not in member.queues:
             member.queues.append(line.queue)
             self._know_queue(line.queue)
+        # app_queue.c logs `PAUSED` in data1 when the member is added paused: on break.
+        if line.datum(0) == "PAUSED":
+            where = "*" if line.queue in _NONE else line.queue
+            if where not in member.paused:
+                member.paused.append(where)
         return [self._agent_state(line, agent)]
 
     def _remove_member(self, line: QueueLogLine) -> list[dict[str, str]]:
@@ -289,7 +433,10 @@ class Mapper:
         if line.queue in member.paused:
             member.paused.remove(line.queue)
         if not member.queues:
-            member.logged_in = False  # a member of no queue takes no calls
+            if member.call is not None:
+                member.leaving = True  # still bridged: busy until the call's end
+            else:
+                member.logged_in = False  # a member of no queue takes no calls
         return [self._agent_state(line, agent)]
 
     def _pause(self, line: QueueLogLine) -> list[dict[str, str]]:
@@ -320,6 +467,9 @@ _HANDLERS = {
     "CONNECT": Mapper._connect,
     **dict.fromkeys(_COMPLETES, Mapper._complete),
     **dict.fromkeys(_ABANDONS, Mapper._abandon),
+    "EXITWITHKEY": Mapper._exit_with_key,
+    "QUEUESTART": Mapper._queue_start,
+    **dict.fromkeys(_NO_CHANGE, Mapper._no_change),
     **dict.fromkeys(_TRANSFERS, Mapper._transfer),
     "AGENTLOGIN": Mapper._login,
     "AGENTCALLBACKLOGIN": Mapper._login,

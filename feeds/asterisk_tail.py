@@ -100,7 +100,8 @@ def _first_line_hash(handle: BinaryIO) -> str:
 @dataclass
 class Stats:
     """Every line read is one of: mapped (it gave events), ignored (an event the board does
-    not count, by name), blank, or bad (reported with its number)."""
+    not count, by name), blank, or bad (reported with its number, counted by reason: the
+    keys of `asterisk_map.BAD_REASONS`)."""
 
     lines: int = 0
     events: int = 0
@@ -109,6 +110,7 @@ class Stats:
     bad: int = 0
     blank: int = 0
     ignored: dict[str, int] = field(default_factory=dict)
+    bad_reasons: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
 
@@ -262,10 +264,12 @@ class Tailer:
         parsed = parse_line(text)
         try:
             if isinstance(parsed, ParseError):
-                raise BadLine(parsed.detail)
+                raise BadLine(parsed.detail, "not_a_queue_log_line")
             events = self.mapper.map(parsed, line_hash(raw))
         except BadLine as exc:
             self.stats.bad += 1
+            reasons = self.stats.bad_reasons
+            reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
             self.report(f"{clean(label)}:{number}: bad line: {clean(str(exc))}")
             return []
         if events:

@@ -113,6 +113,8 @@ def test_body_parses_and_queue_values_are_the_hand_worked_ones(tmp_path: Path,
     assert v("wallboard_queue_answered_within_threshold_total", **today) == 2
     assert v("wallboard_queue_completed_total", **today) == 2
     assert v("wallboard_queue_transferred_out_total", **today) == 0
+    assert v("wallboard_queue_ended_by_restart_total", **today) == 0
+    assert v("wallboard_queue_left_by_key_total", **today) == 0
     # exclude_short_abandons: 2 / (3 + 1 - 1) = 2/3; ASA (20 + 10 + 40) / 3 = 70/3;
     # AHT (120 + 300) / 2 = 210; abandon 1 / (3 + 1) = 0.25
     assert v("wallboard_queue_service_level_ratio", **today) == pytest.approx(2 / 3)

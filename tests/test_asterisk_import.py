@@ -44,7 +44,8 @@ def test_import_rotation_restart_and_snapshot(tmp_path: Path, redis_url: str, st
     # 16 lines: QUEUESTART and RINGNOANSWER ignored, one garbled; the rest give 16 events
     # (3 ADDMEMBER, 4 ENTERQUEUE, 2 ABANDON, PAUSE: 1 each; 2 CONNECT, COMPLETECALLER: 2 each).
     assert summary(first) == (f"read 16 lines from {log}: 16 events (0 already written), "
-                              "1 bad lines; ignored QUEUESTART 1, RINGNOANSWER 1")  # fmt: skip
+                              "1 bad lines (not_a_queue_log_line 1); "
+                              "ignored QUEUESTART 1, RINGNOANSWER 1")  # fmt: skip
     assert redis_client.xlen(stream_key) == 16
 
     # Asterisk writes two more lines, then logrotate renames the file and a new one starts.

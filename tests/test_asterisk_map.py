@@ -52,10 +52,12 @@ def test_connect_without_enterqueue_synthesises_the_offer() -> None:
 
 def test_abandons_use_each_events_waittime_field() -> None:
     mapper = Mapper()
-    # EXITWITHKEY: key|position|origposition|waittime; unseen call -> offer at ts - waittime.
+    # EXITWITHKEY: key|position|origposition|waittime; unseen call -> offer at ts - waittime
+    # (100 - 30 = 70). Not an abandon in app_queue.c: `contact.ended reason=key`.
     events = mapper.map(line("1000000100|c1|sales|NONE|EXITWITHKEY|5|1|1|30"), "k")
     assert kinds(events) == [("contact.offered", "1000000070000"),
-                             ("contact.abandoned", "1000000100000")]  # fmt: skip
+                             ("contact.ended", "1000000100000")]  # fmt: skip
+    assert events[1]["reason"] == "key"
     mapper.map(line("1000000200|c2|sales|NONE|ENTERQUEUE||138|1"), "k2")
     events = mapper.map(line("1000000210|c2|sales|NONE|EXITEMPTY|1|1|10"), "k3")
     assert kinds(events) == [("contact.abandoned", "1000000210000")]
@@ -86,8 +88,12 @@ def test_transfers_pauses_and_membership() -> None:
     assert (left["state"], left["queues"]) == ("available", "sales")
     [gone] = mapper.map(line("1000000090|NONE|sales|PJSIP/1001|REMOVEMEMBER|"), "l")
     assert gone["state"] == "logged_out" and "queues" not in gone
-    assert mapper.map(line("1000000095|NONE|NONE|NONE|QUEUESTART|"), "m") == []
-    assert mapper.ignored == {"QUEUESTART": 1}
+    # QUEUESTART: c2, still waiting in vip after the transfer, ends (the member is already
+    # logged out: no state for it).
+    [ended] = mapper.map(line("1000000095|NONE|NONE|NONE|QUEUESTART|"), "m")
+    assert (ended["type"], ended["contact"], ended["reason"]) == ("contact.ended", "c2",
+                                                                  "restart")  # fmt: skip
+    assert mapper.ignored == {}  # it gave an event: mapped, not ignored
 
 
 def test_follow_reads_new_lines_and_the_rotated_tail(tmp_path: Path) -> None:

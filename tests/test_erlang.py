@@ -194,12 +194,32 @@ def test_cli_json_keys() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert list(data) == ["required_agents", "traffic_erlangs", "service_level", "asa_s",
-                          "occupancy"]
+                          "occupancy", "p_wait", "shrinkage", "required_positions"]
+    assert data["p_wait"] == pytest.approx(0.2387, abs=5e-5)  # Mitan's P(wait) at 55 agents
+    assert (data["shrinkage"], data["required_positions"]) == (0.0, 55)
     assert data["required_agents"] == 55
     assert data["traffic_erlangs"] == 48.0
     assert data["service_level"] == pytest.approx(0.8459, abs=5e-5)
     assert data["asa_s"] == pytest.approx(8.18, abs=0.005)
     assert data["occupancy"] == pytest.approx(0.8727, abs=5e-5)
+
+
+def test_cli_shrinkage_and_max_occupancy_json() -> None:
+    """Call Centre Helper: 200 calls an hour, AHT 180 s, 80% in 20 s: 14 agents, P(wait) at
+    14 = the textbook formula's; with 30% shrinkage ceil(14 / 0.7) = 20 positions. With
+    --max-occupancy 0.7 (10 Erlangs / 0.7 = 14.3): 15 agents, ceil(15 / 0.7) = ceil(21.4) = 22."""
+    args = ["staffing", "--calls-per-hour", "200", "--aht", "180", "--threshold", "20",
+            "--target", "0.8", "--shrinkage", "0.3", "--json"]
+    data = json.loads(CliRunner().invoke(main, args).output)
+    assert (data["required_agents"], data["required_positions"]) == (14, 20)
+    assert data["p_wait"] == pytest.approx(exact_erlang_c(14, Fraction(10)), rel=1e-9)
+    assert data["occupancy"] == pytest.approx(10 / 14)
+    assert data["asa_s"] == pytest.approx(asa_s(14, 10.0, 180))
+    data = json.loads(CliRunner().invoke(main, [*args, "--max-occupancy", "0.7"]).output)
+    assert (data["required_agents"], data["required_positions"]) == (15, 22)
+    assert data["occupancy"] == pytest.approx(10 / 15)
+    text = CliRunner().invoke(main, args[:-1]).output
+    assert "Required positions at 30% shrinkage: 20" in text
 
 
 def test_cli_table_and_occupancy() -> None:
@@ -218,6 +238,7 @@ def test_cli_table_and_occupancy() -> None:
     [(["--calls-per-hour", "-5"], "--calls-per-hour"), (["--aht", "0"], "--aht"),
      (["--target", "1.2"], "--target"), (["--target", "0"], "--target"),
      (["--max-occupancy", "2"], "--max-occupancy"), (["--calls-per-hour", "nan"], "finite"),
+     (["--shrinkage", "0.95"], "--shrinkage"), (["--shrinkage", "nan"], "finite"),
      (["--threshold", "abc"], "--threshold")],
 )  # fmt: skip
 def test_cli_bad_input(args: list[str], message: str) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.scenario import at, config_from, event, fold, queue
+from wallboard.core.config import load_config
+from widgets.queues import _need
 
 BASE = "2026-11-11 10:00:00"
 CONFIG = """
@@ -75,3 +77,19 @@ def test_rule_of_thumb_from_questions_in_the_last_hour(tmp_path: Path) -> None:
     # have left it, 719 remain: 2 agents.
     q = queue(fold(events, at(BASE, 6 + 3600), config), "hotline")
     assert (q.questions_last_hour, q.rule_of_thumb_agents) == (719, 2)
+
+
+def test_shrinkage_makes_need_positions_to_schedule(tmp_path: Path) -> None:
+    """Call Centre Helper's example goes on: 14 agents at 30% shrinkage are
+    ceil(14 / (1 - 0.3)) = ceil(20.0) = 20 positions to schedule. The gap stays in agents on
+    the phones now (14 required - 1 working = 13)."""
+    config = config_from(tmp_path, CONFIG.format(extra="shrinkage = 0.3"))
+    q = queue(fold(traffic(), at(BASE, 1800), config), "hotline")
+    assert (q.required_agents, q.shrinkage, q.required_positions) == (14, 0.3, 20)
+    assert q.staffed_gap == 13
+    assert _need(q) == ("20pos +13", "warn")  # the board says they are positions
+    plain = queue(fold(traffic(), at(BASE, 1800), config_from(tmp_path, CONFIG.format(
+        extra=""))), "hotline")  # fmt: skip
+    assert (plain.shrinkage, plain.required_positions) == (None, None)
+    assert _need(plain) == ("14 +13", "warn")
+    assert load_config(None).queue_rules("hotline").shrinkage is None

@@ -49,12 +49,16 @@ def queue_row(q: QueueSnapshot, d: DisplaySection) -> Row:
 
 
 def _need(q: QueueSnapshot) -> tuple[str, str]:
-    """Erlang C's required agents, with the shortfall when there is one: "14 +3"."""
+    """Erlang C's required agents, with the shortfall when there is one: "14 +3". With the
+    queue's `shrinkage` set, the positions to schedule, marked so: "20pos" (the shortfall
+    is still in agents on the phones now)."""
     if q.required_agents is None or q.staffed_gap is None:
         return ("—", "dim")
+    need = str(q.required_agents) if q.required_positions is None \
+        else f"{q.required_positions}pos"  # fmt: skip
     if q.staffed_gap > 0:
-        return (f"{q.required_agents} +{q.staffed_gap}", "warn")
-    return (str(q.required_agents), "")
+        return (f"{need} +{q.staffed_gap}", "warn")
+    return (need, "")
 
 
 class QueueTable(RowList[QueueSnapshot]):

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 from wallboard.core.config import Config
 from wallboard.core.drilldown import WaitingContact
 from wallboard.core.sanitize import clean
-from wallboard.core.snapshot import Snapshot
+from wallboard.core.snapshot import QueueSnapshot, Snapshot
 from widgets.agent_rows import AgentFilter
 from widgets.agents import AgentPanel
 from widgets.fmt import LABELS, QueueLevels, RoundLimits, duration, pct
@@ -142,8 +142,27 @@ class DrillScreen(Screen[None]):
                 f"  ASA {duration(q.today.asa_s)}  AHT {duration(q.today.aht_s)}\n",
                 f"offered {q.today.offered}  answered {q.today.answered}  abandoned "
                 f"{q.today.abandoned} (", tagged(pct(q.today.abandon_rate, 1), lv.abandon),
-                f")  agents free {q.agents_available} of {q.agents_staffed} staffed",
+                ")", _other_outcomes(q),
+                f"  agents free {q.agents_available} of {q.agents_staffed} staffed",
+                _positions(q),
             ))  # fmt: skip
         self.contacts.tz_offset_ms = utc_offset_ms
         self.contacts.set_items(waiting)
         self.agents.show(snap)
+
+
+def _other_outcomes(q: QueueSnapshot) -> str:
+    """Beside the abandons: callers who left by a key, contacts ended by a restart (each
+    shown once it happened today; neither is an abandon, docs/metrics.md)."""
+    parts = [f"  left by key {q.today.left_by_key}" if q.today.left_by_key else "",
+             f"  ended by restart {q.today.ended_by_restart}" if q.today.ended_by_restart
+             else ""]  # fmt: skip
+    return "".join(parts)
+
+
+def _positions(q: QueueSnapshot) -> str:
+    """With the queue's shrinkage set: "need" is positions to schedule, and this says so."""
+    if q.required_positions is None or q.shrinkage is None:
+        return ""
+    return (f"\nneed {q.required_positions} positions to schedule ({q.required_agents} agents "
+            f"at {q.shrinkage * 100:g}% shrinkage)")

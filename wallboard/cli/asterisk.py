@@ -100,7 +100,9 @@ def asterisk(queue_log: Path, redis_url: str, stream: str | None, once: bool, fr
         sys.exit(3)
     stats = tailer.stats
     ignored = ", ".join(f"{name} {count}" for name, count in sorted(stats.ignored.items()))
+    reasons = ", ".join(f"{name} {count}" for name, count in sorted(stats.bad_reasons.items()))
     say(f"read {stats.lines} lines from {', '.join(stats.files)}: {stats.events} events "
         f"({stats.duplicates} already written), {stats.bad} bad lines"
+        + (f" ({reasons})" if reasons else "")
         + (f", {stats.blank} blank lines" if stats.blank else "")
         + (f"; ignored {ignored}" if ignored else ""))  # fmt: skip

@@ -8,10 +8,18 @@ import sys
 import click
 import msgspec
 
-from wallboard.core.erlang import Staffing, asa_s, erlang_c, required_agents, service_level
+from wallboard.core.erlang import (
+    Staffing,
+    asa_s,
+    erlang_c,
+    required_agents,
+    required_positions,
+    service_level,
+)
 
 _POSITIVE = click.FloatRange(min=0, min_open=True)
 _FRACTION = click.FloatRange(min=0, max=1, min_open=True)
+_SHRINKAGE = click.FloatRange(min=0, max=0.9)
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -29,12 +37,18 @@ def _row(agents: int, traffic: float, aht: float, threshold: float) -> str:
             f"{occupancy:>9.1%}")  # fmt: skip
 
 
-def render_table(result: Staffing, aht: float, threshold: float, target: float) -> str:
+def render_table(result: Staffing, aht: float, threshold: float, target: float,
+                 shrinkage: float = 0.0) -> str:  # fmt: skip
     traffic = result.traffic_erlangs
     lines = [
         f"Traffic: {traffic:.2f} Erlangs. "
         f"Target: {target * 100:g}% answered within {threshold:g} s.",
         f"Required agents: {result.required_agents}",
+    ]
+    if shrinkage:
+        lines.append(f"Required positions at {shrinkage * 100:g}% shrinkage: "
+                     f"{required_positions(result.required_agents, shrinkage)}")  # fmt: skip
+    lines += [
         "",
         f"{'agents':>8}  {'P(wait)':>8}  {'SL':>8}  {'ASA (s)':>9}  {'occupancy':>9}",
     ]
@@ -56,15 +70,25 @@ def render_table(result: Staffing, aht: float, threshold: float, target: float) 
               help="Service-level target in (0, 1], e.g. 0.8.")
 @click.option("--max-occupancy", type=_FRACTION, metavar="FRACTION",
               help="Also keep occupancy (traffic / agents) at or below this, e.g. 0.85.")
+@click.option("--shrinkage", type=_SHRINKAGE, default=0.0, show_default=True, callback=_finite,
+              metavar="FRACTION", help="Share of paid time not on the phones (0-0.9): "
+              "positions to schedule = ceil(required agents / (1 - shrinkage)).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def staffing(calls_per_hour: float, aht: float, threshold: float, target: float,
-             max_occupancy: float | None, as_json: bool) -> None:  # fmt: skip
+             max_occupancy: float | None, shrinkage: float, as_json: bool) -> None:  # fmt: skip
     """Agents needed to answer TARGET of contacts within THRESHOLD seconds (Erlang C)."""
     try:
         result = required_agents(calls_per_hour, aht, threshold, target, max_occupancy)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
-        sys.stdout.buffer.write(msgspec.json.encode(msgspec.structs.asdict(result)) + b"\n")
+        document = {
+            **msgspec.structs.asdict(result),
+            # At the required count: the probability of waiting (Erlang C).
+            "p_wait": erlang_c(result.required_agents, result.traffic_erlangs),
+            "shrinkage": shrinkage,
+            "required_positions": required_positions(result.required_agents, shrinkage),
+        }
+        sys.stdout.buffer.write(msgspec.json.encode(document) + b"\n")
     else:
-        click.echo(render_table(result, aht, threshold, target))
+        click.echo(render_table(result, aht, threshold, target, shrinkage))

@@ -45,7 +45,13 @@ from wallboard.core.config_response import (
 )
 from wallboard.core.config_webhooks import WebhookSection, check_webhooks
 
-Formula = Literal["exclude_short_abandons", "answered", "offered", "abandons_within_positive"]
+Formula = Literal["exclude_short_abandons", "answered", "offered", "abandons_within_positive",
+                  "offered_incl_flowouts", "queued"]
+# When an answered contact counts in the service level: at the answer, or when its handling
+# ends (as Asterisk's `queue show` counts); docs/metrics.md.
+CountAt = Literal["answer", "end"]
+# `[queues.NAME] shrinkage`: the share of paid time agents are not on the phones.
+Shrinkage = Annotated[float, msgspec.Meta(ge=0, le=0.9, description="a fraction from 0 to 0.9")]
 QueueKind = Literal["realtime", "ticket"]
 
 DEFAULT_STREAM: Final = "wallboard:events"
@@ -99,6 +105,7 @@ class ServiceLevelSection(_Section):
     target: TargetFraction = 0.8
     short_abandon_s: ShortAbandonSeconds = 5.0
     formula: Formula = "exclude_short_abandons"
+    count_at: CountAt = "answer"
     ticket_threshold_s: ThresholdSeconds = 1800.0
 
 
@@ -113,6 +120,12 @@ class QueueSection(_Section):
     # Response rounds of this queue's chats (docs/metrics.md); unset: `[response]`'s.
     response_within_s: RoundSeconds | None = None
     response_cap_s: RoundSeconds | None = None
+    # The service level's formula and attribution for this queue; unset: `[service_level]`'s.
+    formula: Formula | None = None
+    count_at: CountAt | None = None
+    # Set: the queue's "need" is positions to schedule, ceil(required / (1 - shrinkage))
+    # (docs/staffing.md).
+    shrinkage: Shrinkage | None = None
 
 
 class DisplaySection(_Section):
@@ -222,7 +235,8 @@ class Config(_Section, dict=True):
         if section is None:
             return QueueRules("realtime", sl.threshold_s, sl.target, sl.short_abandon_s,
                               response_within_s=within, response_cap_s=cap,
-                              response_target=self.response.target)  # fmt: skip
+                              response_target=self.response.target, formula=sl.formula,
+                              count_at=sl.count_at)  # fmt: skip
         default_threshold = sl.ticket_threshold_s if section.kind == "ticket" else sl.threshold_s
         return QueueRules(
             section.kind,
@@ -233,6 +247,9 @@ class Config(_Section, dict=True):
             within,
             cap,
             self.response.target,
+            sl.formula if section.formula is None else section.formula,
+            sl.count_at if section.count_at is None else section.count_at,
+            section.shrinkage,
         )
 
 
@@ -245,6 +262,9 @@ class QueueRules(msgspec.Struct, frozen=True):
     response_within_s: float = 180.0
     response_cap_s: float = 600.0
     response_target: float = 0.8
+    formula: Formula = "exclude_short_abandons"
+    count_at: CountAt = "answer"
+    shrinkage: float | None = None
 
 
 def parse_clock(text: str) -> tuple[int, int]:

@@ -125,6 +125,15 @@ def required_agents(calls_per_hour: float, aht_s: float, threshold_s: float, tar
         inv_b = 1.0 + agents / traffic * inv_b
 
 
+def required_positions(agents: int, shrinkage: float) -> int:
+    """Positions to schedule so that `agents` are on the phones when a `shrinkage` share of
+    paid time (breaks, training, absence) is lost: ceil(agents / (1 - shrinkage))."""
+    if not 0 <= shrinkage <= 0.9:
+        raise ValueError(f"shrinkage must be a fraction from 0 to 0.9, got {shrinkage!r}")
+    # The small tolerance keeps a quotient that is whole on paper (14 / 0.7 = 20) whole.
+    return math.ceil(agents / (1 - shrinkage) - 1e-9)
+
+
 def rule_of_thumb_agents(peak_questions_per_hour: float, per_agent: int = 360) -> int:
     """The seeds' rule: one agent answers at most `per_agent` questions an hour (360 measured),
     so a peak hour needs ceil(peak / per_agent) agents, before any reserve."""

@@ -38,6 +38,11 @@ ABANDONED: Final = "contact.abandoned"
 COMPLETED: Final = "contact.completed"
 TRANSFERRED: Final = "contact.transferred"
 MESSAGE: Final = "contact.message"
+# Ended neither answered nor abandoned (docs/events.md): `reason` says how.
+ENDED: Final = "contact.ended"
+ENDED_RESTART: Final = "restart"  # the system restarted: nothing from before it goes on
+ENDED_KEY: Final = "key"  # the caller left the queue by a key (an IVR option)
+ENDED_REASONS: Final = frozenset({ENDED_RESTART, ENDED_KEY})
 # A reply from the shop inside a contact (docs/metrics.md, response rounds); `by` says who.
 REPLY: Final = "contact.reply"
 REPLY_BY: Final = frozenset({"agent", "assist", "bot"})
@@ -56,6 +61,7 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     ABANDONED: ("contact",),
     COMPLETED: ("contact",),
     TRANSFERRED: ("contact", "to_queue"),
+    ENDED: ("contact", "reason"),
     MESSAGE: ("contact",),
     REPLY: ("contact",),
     BOT_RESOLVED: (),
@@ -243,6 +249,9 @@ def _decode(fields: object, entry_id: str | None) -> Event | Rejection:
     response = values.get("response")
     if response is not None and response not in RESPONSES:
         return Rejection("bad_value", "response", f"unknown response {response!r}", entry_id, ts)
+    if kind == ENDED and values["reason"] not in ENDED_REASONS:
+        return Rejection("bad_value", "reason", "contact.ended reason is not restart or key",
+                         entry_id, ts)  # fmt: skip
     if kind == REPLY:
         by = values.get("by")
         if by is not None and by not in REPLY_BY:

@@ -20,7 +20,7 @@ from wallboard.core.businessday import BusinessCalendar, BusinessDay
 from wallboard.core.config import Config
 from wallboard.core.events import Event, Rejection
 from wallboard.core.future_rule import future_limit_ms, future_rejection
-from wallboard.core.metrics import QueueLedger
+from wallboard.core.metrics import COUNT_AT_END, QueueLedger
 from wallboard.core.ordering import EntryGate, KeyMemory
 from wallboard.core.reserve import CalloutBook
 from wallboard.core.state import HANDLING, NO_ROUND, WAITING, AgentState, Contact, QueueState
@@ -37,6 +37,8 @@ AGENT_SWEEP_MS: Final = 5 * MINUTE_MS
 # part and again for its last minute only (a board idle overnight does not replay the night).
 MAX_GAP_EVALUATIONS: Final = 900
 NO_SHOP: Final = "-"  # the shop rollup of contacts that name no shop
+# The `offered_at` of a contact answered without an offer seen: no queue counted its answer.
+NOT_OFFERED: Final = -1
 
 
 # Pickled by replay checkpoints, and built from Python code: mypyc (2.4.1) runs the
@@ -90,6 +92,10 @@ class BoardState:
         # shop's or a channel's numbers are the sums of its cells (one ledger per record
         # instead of one per shop and one per channel: docs/performance.md).
         self.cell_ledgers: dict[tuple[str, str], QueueLedger] = {}
+        # Answers are counted again when their handling ends only where a service level counts
+        # them then (`count_at = "end"`, the board's or a queue's): no cost otherwise.
+        self.count_ends = config.service_level.count_at == COUNT_AT_END or any(
+            section.count_at == COUNT_AT_END for section in config.queues.values())
         for name in config.queues:
             self._queue(name)
 
@@ -357,6 +363,15 @@ class BoardState:
             handle_ms = handle_ms if handle_ms > 0 else 0
             queue.ledger.handle(ts, handle_ms)
             self._cell(contact).handle(ts, handle_ms)
+            self._answer_ended(queue, contact, ts)
+
+    def _answer_ended(self, queue: QueueState, contact: Contact, ts: int) -> None:
+        """The handling of an answered contact ended: its answer counts now for the service
+        level with `count_at = "end"` (if a queue counted the answer)."""
+        if self.count_ends and contact.offered_at != NOT_OFFERED:
+            within = 1 if contact.answered_at - contact.offered_at <= queue.threshold_ms else 0
+            queue.ledger.answer_end(ts, within)
+            self._cell(contact).answer_end(ts, within)
 
     def _answer(self, contact_id: str, contact: Contact, agent_id: str | None, ts: int) -> None:
         queue = self._leave_queue(contact_id, contact)
@@ -421,7 +436,7 @@ class BoardState:
             # No offer seen: the agent handled it, but the queue cannot time its wait.
             agent_id: str = event.agent  # type: ignore[assignment]  # required by the contract
             self.contacts[contact_id] = Contact(event.queue, event.channel or "other", event.shop,
-                                                ts, HANDLING, agent_id, ts, None,
+                                                NOT_OFFERED, HANDLING, agent_id, ts, None,
                                                 self._agent_handled(agent_id, ts))  # fmt: skip
         elif contact.status == WAITING:
             self._answer(contact_id, contact, event.agent, ts)
@@ -454,6 +469,7 @@ class BoardState:
             if contact.status == WAITING:
                 # Finished without an answer event: it was answered at the latest now.
                 self._answer(contact_id, contact, agent_id, ts)
+                self._answer_ended(self._queue_of(contact), contact, ts)  # type: ignore[arg-type]
             else:
                 self._end_handling(contact, ts)
             self._end_round(contact_id, contact, ts)
@@ -474,6 +490,28 @@ class BoardState:
         if event.rating is not None:
             agent.rating_sum += event.rating
             agent.rating_count += 1
+
+    def _ended(self, event: Event) -> None:
+        """`contact.ended`: a contact ends neither answered nor abandoned (docs/events.md).
+        Waiting, it counts as `ended_by_restart` or `left_by_key`; being handled, its handling
+        ends without a handle-time sample (when the call really ended is not known)."""
+        contact_id: str = event.contact  # type: ignore[assignment]
+        contact = self.contacts.get(contact_id)
+        if contact is None:
+            return
+        ts = event.ts
+        self._end_round(contact_id, contact, ts)
+        if contact.status == WAITING:
+            queue = self._leave_queue(contact_id, contact)
+            if event.reason == ev.ENDED_KEY:
+                queue.ledger.key_exit(ts)
+                self._cell(contact).key_exit(ts)
+            else:
+                queue.ledger.restart_end(ts)
+                self._cell(contact).restart_end(ts)
+        elif event.reason == ev.ENDED_KEY:
+            return  # a key pressed after the answer leaves no queue: nothing changes
+        del self.contacts[contact_id]
 
     def _transferred(self, event: Event) -> None:
         contact_id: str = event.contact  # type: ignore[assignment]
@@ -592,6 +630,7 @@ _HANDLERS: Final[dict[str, Callable[[BoardState, Event], None]]] = {
     ev.ABANDONED: BoardState._abandoned,
     ev.COMPLETED: BoardState._completed,
     ev.TRANSFERRED: BoardState._transferred,
+    ev.ENDED: BoardState._ended,
     ev.MESSAGE: BoardState._message,
     ev.REPLY: BoardState._reply,
     ev.BOT_RESOLVED: BoardState._bot_resolved,

@@ -298,6 +298,8 @@ def _event(f: Any) -> Event | None:
         return None
     if kind == ev.REPLY and by is not None and by not in ev.REPLY_BY:
         return None  # the slow path gives the rejection
+    if kind == ev.ENDED and reason not in ev.ENDED_REASONS:
+        return None
     # One string object per queue, shop and agent (msgspec makes a new one each line): the
     # state's contacts then share them, and a checkpoint pickles each once (measured: a
     # fifth off pickling 20,000 contacts).

@@ -23,7 +23,11 @@ PERIOD_FIELDS: Final = (
     "abandoned", "abandoned_within", "answered", "answered_within", "first_round_ms",
     "first_rounds", "handle_ms", "handled", "offered", "round_ms", "rounds", "rounds_replied",
     "rounds_unanswered", "rounds_within", "short_abandoned", "transferred_out", "wait_ms",
+    "ended_by_restart", "left_by_key", "ended_answered", "ended_within",
 )
+# `[service_level] count_at`: when an answered contact counts in the service level.
+COUNT_AT_ANSWER: Final = "answer"
+COUNT_AT_END: Final = "end"
 
 
 class PeriodCounts:
@@ -52,22 +56,40 @@ class PeriodCounts:
         self.round_ms = 0
         self.first_rounds = 0
         self.first_round_ms = 0
+        # Outcomes beside answered / abandoned / transferred_out (docs/metrics.md): contacts
+        # still waiting when their system restarted, and callers who left by a key.
+        self.ended_by_restart = 0
+        self.left_by_key = 0
+        # Answered contacts whose handling ended in the period, and of those answered within
+        # T: the service level's answered side with `count_at = "end"` (as Asterisk counts).
+        self.ended_answered = 0
+        self.ended_within = 0
 
     def merge(self, other: PeriodCounts) -> None:
         for name in PERIOD_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-    def service_level(self, formula: Formula) -> float | None:
+    def service_level(self, formula: Formula, count_at: str = COUNT_AT_ANSWER) -> float | None:
+        """By `formula` (docs/metrics.md); with `count_at = "end"` an answered contact counts
+        when its handling ended, not when it was answered."""
+        if count_at == COUNT_AT_END:
+            answered, within = self.ended_answered, self.ended_within
+        else:
+            answered, within = self.answered, self.answered_within
         if formula == "exclude_short_abandons":
-            numerator, denominator = (
-                self.answered_within, self.answered + self.abandoned - self.short_abandoned)
+            numerator, denominator = within, answered + self.abandoned - self.short_abandoned
         elif formula == "answered":
-            numerator, denominator = self.answered_within, self.answered
+            numerator, denominator = within, answered
         elif formula == "offered":
-            numerator, denominator = self.answered_within, self.answered + self.abandoned
+            numerator, denominator = within, answered + self.abandoned
+        elif formula == "offered_incl_flowouts":
+            numerator, denominator = within, answered + self.abandoned + self.transferred_out
+        elif formula == "queued":
+            # Removed from the queue within T, over every contact that entered it.
+            numerator, denominator = within + self.abandoned_within, self.offered
         else:  # abandons_within_positive
-            numerator = self.answered_within + self.abandoned_within
-            denominator = self.answered + self.abandoned
+            numerator = within + self.abandoned_within
+            denominator = answered + self.abandoned
         return numerator / denominator if denominator > 0 else None
 
     def asa_s(self) -> float | None:
@@ -230,6 +252,45 @@ class _Transfers(_Series):
             also.transferred_out += sign * (hi - lo)
 
 
+class _Restarts(_Series):
+    __slots__ = ()
+    FIELDS = ("ended_by_restart",)
+    CODES = ""
+
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
+        period.ended_by_restart += sign * (hi - lo)
+        if also is not None:
+            also.ended_by_restart += sign * (hi - lo)
+
+
+class _KeyExits(_Series):
+    __slots__ = ()
+    FIELDS = ("left_by_key",)
+    CODES = ""
+
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
+        period.left_by_key += sign * (hi - lo)
+        if also is not None:
+            also.left_by_key += sign * (hi - lo)
+
+
+class _AnswerEnds(_Series):
+    __slots__ = ()
+    FIELDS = ("ended_answered", "ended_within")
+    CODES = "b"  # answered within the threshold (0/1)
+
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
+        (within,) = self.cols
+        n = sign * (hi - lo)
+        inside = sign * (within[lo] if hi - lo == 1 else sum(within[lo:hi]))
+        for p in (period,) if also is None else (period, also):
+            p.ended_answered += n
+            p.ended_within += inside
+
+
 class _Answers(_Series):
     __slots__ = ()
     FIELDS = ("answered", "wait_ms", "answered_within")
@@ -332,9 +393,9 @@ class QueueLedger:
     most queues on a replayed day).
     """
 
-    __slots__ = ("abandons", "answers", "before_today", "expires_after", "fresh", "handles",
-                 "offers", "replied_today", "rounds", "span_ms", "today", "transfers",
-                 "window")  # fmt: skip
+    __slots__ = ("abandons", "answer_ends", "answers", "before_today", "expires_after",
+                 "fresh", "handles", "key_exits", "offers", "replied_today", "restarts",
+                 "rounds", "span_ms", "today", "transfers", "window")  # fmt: skip
 
     def __init__(self, span_ms: int) -> None:
         self.span_ms = span_ms
@@ -347,6 +408,9 @@ class QueueLedger:
         self.transfers = _Transfers()
         self.handles = _Handles()
         self.rounds = _Rounds()
+        self.restarts = _Restarts()
+        self.key_exits = _KeyExits()
+        self.answer_ends = _AnswerEnds()
         # A `contact.reply` came here this business day: response figures are measured only
         # where replies come (docs/metrics.md, "Not measured yet").
         self.replied_today = False
@@ -407,6 +471,37 @@ class QueueLedger:
         else:
             s.late.append((ts, handle_ms))
 
+    def restart_end(self, ts: int) -> None:
+        """A contact still waiting when its system restarted (docs/metrics.md)."""
+        self.fresh = True
+        s = self.restarts
+        if ts >= s.last:
+            s.new_ts.append(ts)
+            s.last = ts
+        else:
+            s.late.append((ts,))
+
+    def key_exit(self, ts: int) -> None:
+        """A caller who left the queue by a key (Asterisk's EXITWITHKEY)."""
+        self.fresh = True
+        s = self.key_exits
+        if ts >= s.last:
+            s.new_ts.append(ts)
+            s.last = ts
+        else:
+            s.late.append((ts,))
+
+    def answer_end(self, ts: int, within: int) -> None:
+        """The handling of a contact whose answer was counted here ended at `ts`."""
+        self.fresh = True
+        s = self.answer_ends
+        if ts >= s.last:
+            s.new_ts.append(ts)
+            s.new_cols[0].append(within)
+            s.last = ts
+        else:
+            s.late.append((ts, within))
+
     def round(self, ts: int, response_ms: int, replied: int, within: int, first: int) -> None:
         """A response round settled at `ts`: closed by a reply (`replied` 1) or unanswered."""
         self.fresh = True
@@ -434,7 +529,8 @@ class QueueLedger:
         changed = False
         oldest = _NEVER
         for series in (self.offers, self.answers, self.abandons, self.transfers, self.handles,
-                       self.rounds):  # fmt: skip
+                       self.rounds, self.restarts, self.key_exits,
+                       self.answer_ends):  # fmt: skip
             series.flush()
             times = series.ts
             end, head = len(times), series.head

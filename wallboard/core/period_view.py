@@ -35,6 +35,10 @@ class Period(msgspec.Struct, frozen=True, kw_only=True):
     abandon_rate: float | None
     # None while no round settled, or where no `contact.reply` came this business day.
     response: Response | None = None
+    # Outcomes neither answered nor abandoned (`contact.ended`, docs/metrics.md): contacts
+    # waiting when their system restarted, callers who left the queue by a key.
+    ended_by_restart: int = 0
+    left_by_key: int = 0
 
 
 class WindowPeriod(Period, frozen=True, kw_only=True):
@@ -55,9 +59,10 @@ def response_of(counts: PeriodCounts, measured: bool) -> Response | None:
     )
 
 
-def period_fields(counts: PeriodCounts, formula: str,
-                  measured: bool) -> dict[str, object]:  # fmt: skip
-    """The keyword arguments of a `Period` over `counts`; `measured`: replies came this day."""
+def period_fields(counts: PeriodCounts, formula: str, measured: bool,
+                  count_at: str = "answer") -> dict[str, object]:  # fmt: skip
+    """The keyword arguments of a `Period` over `counts`; `measured`: replies came this day;
+    `count_at`: `[service_level] count_at`."""
     return {
         "offered": counts.offered,
         "answered": counts.answered,
@@ -67,19 +72,22 @@ def period_fields(counts: PeriodCounts, formula: str,
         "abandoned_within": counts.abandoned_within,
         "transferred_out": counts.transferred_out,
         "completed": counts.handled,
-        "service_level": counts.service_level(formula),  # type: ignore[arg-type]
+        "service_level": counts.service_level(formula, count_at),  # type: ignore[arg-type]
         "asa_s": counts.asa_s(),
         "aht_s": counts.aht_s(),
         "abandon_rate": counts.abandon_rate(),
         "response": response_of(counts, measured),
+        "ended_by_restart": counts.ended_by_restart,
+        "left_by_key": counts.left_by_key,
     }
 
 
-def period(counts: PeriodCounts, formula: str, measured: bool) -> Period:
-    return Period(**period_fields(counts, formula, measured))  # type: ignore[arg-type]
+def period(counts: PeriodCounts, formula: str, measured: bool,
+           count_at: str = "answer") -> Period:  # fmt: skip
+    return Period(**period_fields(counts, formula, measured, count_at))  # type: ignore[arg-type]
 
 
-def window_period(counts: PeriodCounts, formula: str, measured: bool,
-                  minutes: int) -> WindowPeriod:  # fmt: skip
-    return WindowPeriod(**period_fields(counts, formula, measured),  # type: ignore[arg-type]
+def window_period(counts: PeriodCounts, formula: str, measured: bool, minutes: int,
+                  count_at: str = "answer") -> WindowPeriod:  # fmt: skip
+    return WindowPeriod(**period_fields(counts, formula, measured, count_at),  # type: ignore[arg-type]
                         minutes=minutes)  # fmt: skip

@@ -123,8 +123,10 @@ def _rollup(state: BoardState, by: str, name: str, queues: list[str] | None,
     return RollupSnapshot(
         by=by, name=name, queues=queues, waiting=live.waiting,
         longest_wait_s=_age_s(as_of, live.oldest_wait), sl_threshold_s=sl.threshold_s,
-        sl_target=sl.target, sl_formula=sl.formula, today=period(today, sl.formula, measured),
-        window=window_period(window, sl.formula, measured, config.board.window_minutes),
+        sl_target=sl.target, sl_formula=sl.formula,
+        today=period(today, sl.formula, measured, sl.count_at),
+        window=window_period(window, sl.formula, measured, config.board.window_minutes,
+                             sl.count_at),
         open_rounds=live.rounds if measured else None,
         oldest_open_round_s=_age_s(as_of, live.oldest_round) if measured else None,
     )  # fmt: skip

@@ -11,7 +11,7 @@ import msgspec
 
 from wallboard.core.alert_text import describe
 from wallboard.core.alerts import AlertRecord
-from wallboard.core.erlang import required_agents, rule_of_thumb_agents
+from wallboard.core.erlang import required_agents, required_positions, rule_of_thumb_agents
 from wallboard.core.events import AGENT_STATES
 from wallboard.core.fold import BoardState
 from wallboard.core.period_view import (
@@ -49,6 +49,7 @@ class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     today: Period
     window: WindowPeriod
     agents_staffed: int
+    sl_count_at: str = "answer"  # `[service_level] count_at`: "answer" or "end"
     agents_available: int
     # Agents available to the queue's traffic: idle, busy or in wrap-up (not on break or away);
     # Erlang C's N. An agent serving several queues counts in each.
@@ -60,6 +61,10 @@ class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     erlang_service_level: float | None = None
     erlang_asa_s: float | None = None
     erlang_occupancy: float | None = None
+    # `[queues.NAME] shrinkage` when set, and then the positions to schedule for
+    # `required_agents`: ceil(required / (1 - shrinkage)); the board's "need" shows these.
+    shrinkage: float | None = None
+    required_positions: int | None = None
     # The seeds' rule of thumb: customer questions (contact.message) in the last hour / 360
     # per agent, rounded up; None while the queue has no question in the hour.
     questions_last_hour: int = 0
@@ -232,7 +237,7 @@ def _staffing(state: BoardState) -> tuple[list[int], dict[str, list[int]]]:
 def _queue_snapshot(state: BoardState, queue: QueueState,
                     staffing: tuple[list[int], dict[str, list[int]]],
                     live: Live) -> QueueSnapshot:  # fmt: skip
-    formula = state.config.service_level.formula
+    formula, count_at = queue.rules.formula, queue.rules.count_at
     as_of = state.as_of
     measured = queue.ledger.replied_today
     oldest = min(queue.waiting.values()) if queue.waiting else None
@@ -250,9 +255,10 @@ def _queue_snapshot(state: BoardState, queue: QueueState,
         sl_target=queue.rules.target,
         short_abandon_s=queue.rules.short_abandon_s,
         sl_formula=formula,
-        today=period(queue.today, formula, measured),
+        today=period(queue.today, formula, measured, count_at),
         window=window_period(queue.window, formula, measured,
-                             state.config.board.window_minutes),
+                             state.config.board.window_minutes, count_at),
+        sl_count_at=count_at,
         agents_staffed=staffed,
         agents_available=available,
         agents_working=working,
@@ -285,7 +291,12 @@ def _erlang(state: BoardState, queue: QueueState, working: int) -> dict[str, Any
     # An agent working `concurrency` chats at once is that many servers to Erlang C.
     staffing = required_agents(per_hour / queue.rules.concurrency, aht, queue.rules.threshold_s,
                                queue.rules.target, state.config.staffing.max_occupancy)
+    shrinkage = queue.rules.shrinkage
+    positions = {} if shrinkage is None else {
+        "shrinkage": shrinkage,
+        "required_positions": required_positions(staffing.required_agents, shrinkage)}
     return {
+        **positions,
         "required_agents": staffing.required_agents,
         "staffed_gap": staffing.required_agents - working,
         "offered_per_hour": per_hour,
