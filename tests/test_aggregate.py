@@ -110,8 +110,11 @@ async def test_the_aggregator_publishes_the_fold_and_a_viewer_draws_it(
     viewer = SnapshotFeed(redis_url, config, key=snap_key)
     try:
         async with running(aggregator, viewer):
+            # The aggregator's last snapshot of its backfill may still say `backfilling`: the
+            # viewer shows the 7 events, then `connected` from the next one.
             await wait_for(lambda: (s := viewer.latest_snapshot()) is not None
-                           and s.events_applied == 7, 10, "the viewer draws 7 events")  # fmt: skip
+                           and s.events_applied == 7 and viewer.status.state == "connected",
+                           10, "the viewer draws 7 events, connected")  # fmt: skip
             snap = viewer.latest_snapshot()
             assert snap is not None
             vip = queue(snap, "vip")
