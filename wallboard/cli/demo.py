@@ -134,7 +134,7 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
 
         simulator = threading.Thread(target=simulate, name="simulator", daemon=True)
         simulator.start()
-        feed = LiveFeed(redis_url, config.with_control([]), config, clock=sim_clock)
+        feed = LiveFeed(redis_url, config.with_complaints([]), config, clock=sim_clock)
         # `c` calls the simulated reserve in (the simulator answers on the control stream).
         app = WallboardApp(feed, config, sim_clock, kiosk=kiosk, page=page,
                            user=user or login_name(), control=control_sink(redis_url, config))

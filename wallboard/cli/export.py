@@ -36,7 +36,7 @@ def export(redis_url: str, streams: tuple[str, ...], from_text: str, to_text: st
                                  param_hint="-o")  # fmt: skip
     config = load_config_or_fail(config_path)
     start, end = parse_window(config, from_text, to_text)
-    names = config.with_control(list(streams))  # board.control_stream too
+    names = config.with_complaints(list(streams))  # board.control_stream too
     lower = lead_in_ms(config, start)
     try:
         client = connect(redis_url)

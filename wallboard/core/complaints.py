@@ -128,10 +128,10 @@ class ComplaintBook:
         elif kind == ev.COMPLAINT_CALLBACK:
             if (event.outcome or ev.REACHED) == ev.REACHED:
                 record.reached.append((ts, event.agent))
-        elif kind == ev.COMPLAINT_CLOSED:
-            if record.closed_at is None or ts < record.closed_at:
-                record.closed_at = ts
-                record.resolution = event.resolution
+        elif kind == ev.COMPLAINT_CLOSED and (record.closed_at is None
+                                               or ts < record.closed_at):  # fmt: skip
+            record.closed_at = ts
+            record.resolution = event.resolution
 
     def forget(self, now: int, day_start: int) -> None:
         """Drop what no figure at `now` or later can count: complaints opened before the
@@ -193,10 +193,8 @@ def _count(record: Complaint, tallies: Iterable[Tally], now: int, today_from: in
     for tally in tallies:
         if opened_today:
             tally.opened_today += 1
-        if decision is None:
-            if not closed:
-                tally.open_other += 1
-            continue
+        if decision is None and not closed:
+            tally.open_other += 1
     if decision is None:
         return
     decided_at, in_time = decision

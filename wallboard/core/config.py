@@ -35,9 +35,9 @@ from wallboard.core.config_bounds import (
     Seconds,
     ThresholdSeconds,
 )
+from wallboard.core.config_complaints import ComplaintsSection
 from wallboard.core.config_errors import control_chars, escape, explain
 from wallboard.core.config_ingest import IngestSection
-from wallboard.core.config_complaints import ComplaintsSection
 from wallboard.core.config_response import (
     GroupSection,
     ResponseSection,

@@ -283,8 +283,8 @@ def _decode(fields: object, entry_id: str | None) -> Event | Rejection:
         outcome = values.get("outcome")
         if kind == COMPLAINT_CALLBACK and outcome is not None \
                 and outcome not in CALLBACK_OUTCOMES:  # fmt: skip
-            return Rejection("bad_value", "outcome",
-                             f"unknown callback outcome {outcome[:40]!r}", entry_id, ts)  # fmt: skip
+            return Rejection("bad_value", "outcome", "unknown callback outcome "
+                             f"{outcome[:40]!r}", entry_id, ts)  # fmt: skip
     agents_text = values.get("agents")
     agents = None if agents_text is None else _comma_list(agents_text)
     if kind == CALLOUT and not agents:

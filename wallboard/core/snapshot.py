@@ -11,6 +11,7 @@ import msgspec
 
 from wallboard.core.alert_text import describe
 from wallboard.core.alerts import AlertRecord
+from wallboard.core.complaints import Tally
 from wallboard.core.erlang import required_agents, rule_of_thumb_agents
 from wallboard.core.events import AGENT_STATES
 from wallboard.core.fold import BoardState
@@ -23,7 +24,6 @@ from wallboard.core.period_view import (
     window_period,
 )
 from wallboard.core.projection import agent_shift, projected_today
-from wallboard.core.complaints import Tally
 from wallboard.core.reserve import Callout, agents_short, floor_short
 from wallboard.core.rollups import Live, LiveScan, RollupSnapshot, build_rollups
 from wallboard.core.state import AgentState, QueueState
@@ -183,7 +183,7 @@ class CalloutRecommendation(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
-class CallbackRate(msgspec.Struct, frozen=True, kw_only=True):
+class CallbackRate(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Key complaints decided in a period, those called back in time, and their ratio."""
 
     decided: int
@@ -201,7 +201,7 @@ class ComplaintGroup(msgspec.Struct, frozen=True, kw_only=True):
     rolling: CallbackRate
 
 
-class ComplaintsSnapshot(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=False):
+class ComplaintsSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     today: CallbackRate
     rolling: CallbackRate
     open_key: int
