@@ -419,10 +419,10 @@ async def test_complaints_written_four_days_apart_show_on_a_board_started_today(
     cases = f"{stream_key}:cases"
     clock = FixedClock("2026-11-11 15:00:00")
     add(redis_client, stream_key, offered("old", ms("2026-11-07 10:00")), ms("2026-11-07 10:00"))
-    old = {"type": "complaint.opened", "ts": ms("2026-11-07 10:00"), "complaint": "k1",
-           "key": "true", "department": "warehouse"}  # fmt: skip
-    new = {"type": "complaint.opened", "ts": ms("2026-11-11 10:00"), "complaint": "k2",
-           "key": "true", "department": "finance"}  # fmt: skip
+    old: dict[str, Any] = {"type": "complaint.opened", "ts": ms("2026-11-07 10:00"),
+                           "complaint": "k1", "key": "true", "department": "warehouse"}
+    new: dict[str, Any] = {"type": "complaint.opened", "ts": ms("2026-11-11 10:00"),
+                           "complaint": "k2", "key": "true", "department": "finance"}
     add(redis_client, cases, old, at_ms=int(old["ts"]))
     add(redis_client, cases, new, at_ms=int(new["ts"]))
     config = Config(feed=FeedSection(backoff_max_s=0.5),
