@@ -325,3 +325,69 @@ def test_ndjson_and_xadd_round_trip_to_the_same_events_and_board(
     assert file_snap == build_snapshot(stream_state).complaints
     # c1 reached at 13:00, 3 h after opening: decided in time; c2 not key. Opened today: 2.
     assert (file_snap.today.decided, file_snap.today.in_time, file_snap.opened_today) == (1, 1, 2)
+
+
+# ---- the complaint_overdue rule -----------------------------------------------------------
+
+
+def _apply(state: BoardState, fields: dict[str, str]) -> None:
+    event = decode(fields)
+    assert isinstance(event, Event)
+    assert state.apply(event)
+
+
+def _overdue_alerts(state: BoardState) -> list[Any]:
+    return [a for a in build_snapshot(state).alerts if a.rule == "complaint_overdue"]
+
+
+def test_complaint_overdue_raises_at_the_deadline_and_clears_after_300_s_at_zero() -> None:
+    state = BoardState(Config())
+    state.advance(ms("2026-11-12 09:59:50"))
+    # Opened Mon 10:00: the deadline is Thu 11-12 10:00:00.
+    _apply(state, opened("k", ms("2026-11-09 10:00")))
+    state.advance(ms("2026-11-12 09:59:59"))
+    assert _overdue_alerts(state) == []  # not yet overdue: nothing to judge
+    state.advance(ms("2026-11-12 10:00:05"))
+    [alert] = _overdue_alerts(state)
+    # Judged at 10:00:00: 1 overdue > warn 0, raised at once (raise_after_s 0).
+    assert (alert.id, alert.severity, alert.value, alert.subject) == (
+        "complaint_overdue/board/2026-11-12/1", "warn", 1.0, "board")
+    assert alert.raised_at_ms == ms("2026-11-12 10:00:00")
+    assert "1 key complaints overdue" in alert.message
+    # Reached at 10:00:10 (late: still missed, no longer overdue). 0 <= clear 0 from 10:00:10;
+    # hysteresis: cleared only once that has held clear_after_s = 300 s, at 10:05:10.
+    _apply(state, callback("k", ms("2026-11-12 10:00:10")))
+    state.advance(ms("2026-11-12 10:05:09"))
+    assert _overdue_alerts(state)[0].cleared_at_ms is None
+    state.advance(ms("2026-11-12 10:05:11"))
+    assert _overdue_alerts(state)[0].cleared_at_ms == ms("2026-11-12 10:05:10")
+
+
+def test_complaint_overdue_is_critical_above_four() -> None:
+    state = BoardState(Config())
+    state.advance(ms("2026-11-12 09:00"))
+    for n in range(5):  # five deadlines at 10:00:00, 10:00:01, ... 10:00:04
+        _apply(state, opened(f"k{n}", ms("2026-11-09 10:00") + n * 1000))
+    state.advance(ms("2026-11-12 10:00:03"))
+    assert [(a.severity, a.value) for a in _overdue_alerts(state)] == [("warn", 4.0)]
+    state.advance(ms("2026-11-12 10:00:05"))
+    # 5 > critical 4 at 10:00:04.
+    assert [(a.severity, a.value) for a in _overdue_alerts(state)] == [("critical", 5.0)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_complaint, min_size=1, max_size=8), st.integers(0, 9 * DAY))
+def test_the_rules_overdue_count_is_the_snapshots(
+        complaints: list[tuple[int, list[tuple[int, str]], int | None]], at: int) -> None:  # fmt: skip
+    state = BoardState(Config())
+    for n, (start, calls, close) in enumerate(complaints):
+        t = _T0 + start
+        _apply(state, opened(f"c{n}", t))
+        for d, outcome in calls:
+            _apply(state, callback(f"c{n}", t + d, outcome))
+        if close is not None:
+            _apply(state, closed(f"c{n}", t + close))
+    book = state.complaints
+    # Asked at rising times (cached between changes), it agrees with the full count.
+    for now in (_T0 + at // 3, _T0 + at // 2, _T0 + at, _T0 + at + 1):
+        assert book.overdue_count(now) == book.figures(now, None).floor.overdue

@@ -21,6 +21,7 @@ from wallboard.core.event_record import Event
 
 NO_NAME: Final = "-"  # the department (or shop) of complaints that name none
 DUE_SOON_MS: Final = 24 * 3_600_000
+_FAR: Final = 1 << 60
 
 
 class Complaint:
@@ -98,6 +99,8 @@ class ComplaintBook:
         self.lookback_ms = section.lookback_ms
         self.complaints: dict[str, Complaint] = {}
         self.applied = 0  # complaint events folded (the decided-once law's ledger)
+        # overdue_count's last answer: (from, until (exclusive), count); None: recount.
+        self._overdue: tuple[int, int, int] | None = None
 
     def _get(self, complaint_id: str) -> Complaint:
         record = self.complaints.get(complaint_id)
@@ -110,6 +113,7 @@ class ComplaintBook:
         if complaint_id is None:  # the contract requires it; decode saw to that
             return
         self.applied += 1
+        self._overdue = None
         record = self._get(complaint_id)
         ts = event.ts
         record.last_seen = max(record.last_seen, ts)
@@ -160,6 +164,38 @@ class ComplaintBook:
                 gone.append(complaint_id)
         for complaint_id in gone:
             del self.complaints[complaint_id]
+        if gone:
+            self._overdue = None
+
+    def overdue_count(self, now: int) -> int:
+        """The floor's `overdue` at `now`, as `figures` counts it; asked every second by the
+        alert rule, so counted again only after an event or when some complaint's deadline,
+        callback, close or lookback horizon is passed."""
+        cached = self._overdue
+        if cached is not None and cached[0] <= now < cached[1]:
+            return cached[2]
+        count = 0
+        until = _FAR
+        horizon = now - self.lookback_ms
+        for record in self.complaints.values():
+            opened = record.opened_at
+            if opened is None or not record.key:
+                continue
+            leaves = opened + self.lookback_ms + 1  # past the horizon from then on
+            if opened < horizon:
+                continue
+            until = min(until, leaves)
+            deadline = opened + self.deadline_ms
+            first = record.first_reached()
+            closed = record.closed_at
+            for change in (deadline, None if first is None else first[0], closed):
+                if change is not None and change > now:
+                    until = min(until, change)
+            if deadline <= now and (first is None or first[0] > now) \
+                    and (closed is None or closed > now):  # fmt: skip
+                count += 1
+        self._overdue = (now, until, count)
+        return count
 
     def figures(self, now: int, day_start: int | None) -> Figures:
         """The figures at `now` (`day_start`: the business day's start; None: no day yet)."""

@@ -228,6 +228,7 @@ class BoardState:
                       if queue.ledger.settle(day_start, at) or queue.waiting
                       or queue.open_rounds or alerts.watching(queue.name)]  # fmt: skip
             alerts.evaluate_queues(judged, at)
+            alerts.evaluate_complaints(self.complaints.overdue_count(at), at)
             if at >= self._next_agents_eval:
                 alerts.evaluate_agents(self.agents.values(), at,
                                        (self.calendar, self.day, self.as_of))  # fmt: skip
