@@ -378,7 +378,8 @@ def test_complaint_overdue_is_critical_above_four() -> None:
 @settings(max_examples=40, deadline=None)
 @given(st.lists(_complaint, min_size=1, max_size=8), st.integers(0, 9 * DAY))
 def test_the_rules_overdue_count_is_the_snapshots(
-        complaints: list[tuple[int, list[tuple[int, str]], int | None]], at: int) -> None:  # fmt: skip
+        complaints: list[tuple[int, list[tuple[int, str]], int | None]],
+        at: int) -> None:  # fmt: skip
     state = BoardState(Config())
     for n, (start, calls, close) in enumerate(complaints):
         t = _T0 + start
@@ -391,3 +392,20 @@ def test_the_rules_overdue_count_is_the_snapshots(
     # Asked at rising times (cached between changes), it agrees with the full count.
     for now in (_T0 + at // 3, _T0 + at // 2, _T0 + at, _T0 + at + 1):
         assert book.overdue_count(now) == book.figures(now, None).floor.overdue
+
+
+def test_the_html_report_has_a_complaints_section_with_names_escaped() -> None:
+    from wallboard.core.ingest import RawEntry
+    from wallboard.report.html import complaints_section
+
+    t0 = ms("2026-11-09 10:00")
+    state = BoardState(Config())
+    entries = [opened("k1", t0, department="<script>x</script>"), opened("k2", t0, shop="s1"),
+               callback("k2", t0 + H)]  # fmt: skip
+    fold_until(state, [RawEntry(None, None, f) for f in entries], ms("2026-11-12 12:00"))
+    html = "\n".join(complaints_section(build_snapshot(state)))
+    # k1 missed at Thu 10:00, overdue 2 h at 12:00; k2 in time Mon 11:00: 7 days 1/2 = 50.0%.
+    assert "Key complaints (0 open, 1 overdue)" in html
+    assert "<td class=n>50.0% (1/2)</td>" in html
+    assert "<td class=n>2h 00m</td>" in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
