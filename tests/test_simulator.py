@@ -226,8 +226,9 @@ def test_chats_get_replies_that_slow_down_in_the_double11_evening_peak() -> None
 
 
 def test_complaints_come_from_completed_contacts_some_called_back_late_some_never() -> None:
-    # A simulated day on a 120-agent floor (seed 3: 93 complaints, 35 key, 2 late, 3 never); complaint events come from their own generator
-    # (`take_cases`), so the contact events are those of a run without them.
+    # A simulated day on a 120-agent floor (seed 3: 93 complaints, 35 key, 2 late, 3 never).
+    # Complaint events come from their own generator (`take_cases`), so the contact events
+    # are those of a run without them.
     start, end = at("2026-11-09 04:00"), at("2026-11-10 04:00")
     sim = Simulator(Profile(), start_ms=start, seed=3, tz=TZ, agents=120)
     contacts = sim.run_until(end)
