@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from feeds.connect import async_client
 from feeds.live import LiveFeed, wall_clock_ms
 from feeds.live_status import url_secrets
 from feeds.reconnect import CONNECTION_ERRORS
@@ -143,7 +144,7 @@ class Aggregator:
     def _connect(self) -> aioredis.Redis:
         if self._client is None:
             feed = self.config.feed
-            self._client = aioredis.Redis.from_url(
+            self._client = async_client(
                 self.url, socket_timeout=feed.socket_timeout_s,
                 socket_connect_timeout=feed.socket_timeout_s, retry=Retry(NoBackoff(), 0),
                 client_name="wallboard-aggregate",

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import ClassVar
@@ -75,8 +76,14 @@ class EmbeddedServer:
         return stopped
 
     def __init__(self, port: int | None = None, binary: str | None = None, *,
-                 data_dir: Path | None = None) -> None:  # fmt: skip
+                 data_dir: Path | None = None, extra_args: Sequence[str] = (),
+                 sentinel: str | None = None) -> None:  # fmt: skip
         self.binary = binary or server_binary()
+        # More server options (`--replicaof HOST PORT`, `--cluster-enabled yes`...).
+        self.extra_args = tuple(extra_args)
+        # A Sentinel instead of a data server: the `sentinel ...` lines of its config (the
+        # port and bind are added); it rewrites that file, so it lives in the temp directory.
+        self.sentinel = sentinel
         # Where SAVE writes dump.rdb and a start loads it from, kept across restarts (tests of
         # a restore from an older RDB); None: a temporary directory, emptied on stop.
         self.data_dir = data_dir
@@ -103,11 +110,16 @@ class EmbeddedServer:
         self._dir = tempfile.TemporaryDirectory(prefix="wallboard-redis-")
         for _attempt in range(5):
             port = self.requested_port or free_port()
+            head = [self.binary]
+            if self.sentinel is not None:
+                conf = Path(self._dir.name) / "sentinel.conf"
+                conf.write_text(f"port {port}\nbind 127.0.0.1\n{self.sentinel}\n")
+                head = [self.binary, str(conf), "--sentinel"]
             args = [
-                self.binary, "--port", str(port), "--bind", "127.0.0.1",
+                *head, "--port", str(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", str(self.data_dir or self._dir.name),
                 "--daemonize", "no", "--loglevel", "warning",
-                "--logfile", str(Path(self._dir.name) / "server.log"),
+                "--logfile", str(Path(self._dir.name) / "server.log"), *self.extra_args,
             ]  # fmt: skip
             self.process = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

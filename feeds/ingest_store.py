@@ -21,6 +21,7 @@ import redis.asyncio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from feeds.connect import async_client as connect_async
 from wallboard.core.events import COMPLAINT_FIELDS, COMPLAINT_TYPES, STRING_FIELDS
 
 DEFAULT_ID_PREFIX: Final = "wallboard:ingest:id:"
@@ -112,7 +113,7 @@ def parse_answer(answer: object) -> list[Written]:
 
 
 def async_client(url: str, timeout_s: float) -> redis.asyncio.Redis:
-    return redis.asyncio.Redis.from_url(
+    return connect_async(
         url, decode_responses=True, socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0),
     )  # fmt: skip

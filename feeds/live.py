@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from feeds.connect import async_client
 from feeds.live_status import StatusTracker, url_secrets
 from feeds.live_streams import (
     Position,
@@ -97,7 +98,7 @@ class LiveFeed(Reconnecting):
         # (surrogateescape): the contract rejects that entry as `bad_encoding`, where strict
         # decoding failed the whole reply (XREAD, XRANGE, XINFO's first and last entry) and
         # froze the board.
-        client = aioredis.Redis.from_url(
+        client = async_client(
             self.url, decode_responses=True, encoding_errors="surrogateescape",
             socket_timeout=feed.socket_timeout_s, socket_connect_timeout=feed.socket_timeout_s,
             retry=Retry(NoBackoff(), 0), client_name="wallboard-live",

@@ -20,6 +20,7 @@ from typing import Any
 import redis
 from redis.client import NEVER_DECODE
 
+from feeds.connect import sync_client
 from wallboard.core.ingest import RawEntry
 
 PAGE = 10_000
@@ -31,7 +32,7 @@ class RedisUnavailable(RuntimeError):
 
 
 def connect(url: str, *, timeout_s: float = 10.0) -> redis.Redis:
-    client = redis.Redis.from_url(
+    client = sync_client(
         url, decode_responses=True, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
     )
     try:

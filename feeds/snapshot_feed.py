@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from feeds.connect import async_client
 from feeds.live import wall_clock_ms
 from feeds.live_status import StatusTracker, url_secrets
 from feeds.reconnect import CONNECTION_ERRORS, Reconnecting, stop_if_cancelled
@@ -115,7 +116,7 @@ class SnapshotFeed(Reconnecting):
 
     async def _session(self) -> None:
         feed = self.config.feed
-        client = aioredis.Redis.from_url(
+        client = async_client(
             self.url, socket_timeout=feed.socket_timeout_s,
             socket_connect_timeout=feed.socket_timeout_s, retry=Retry(NoBackoff(), 0),
             client_name="wallboard-viewer",

@@ -7,6 +7,12 @@ Hand-checked facts (used by the tests):
 - agents a01 (team red) handled 125 today (over), a02 (team red) 95 (healthy), a03 (team
   blue) 40 (under), a04 (team blue) 0 and on break since 09:30, a05 logged out.
 - one malformed entry was rejected.
+- response rounds: every chat contact's agent replies 3 s after answering, except every 9th
+  (k % 9 == 0), completed 20 s after the answer without a reply (unanswered). h1 (pre_sales,
+  jd-store, a02; one of a02's 95) was answered at 09:56:05, replied to at 09:56:10, and its
+  customer asked again at 09:57:30: one round open on a02 for 150 s at 10:00 (past the 120 s
+  warn).
+- group "presales" = pre_sales + vip; shops tmall-flagship, jd-store and "-" (phone abandons).
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ CONFIG_TOML = """
 [board]
 site_name = "Hangzhou Floor 3"
 
+[groups.presales]
+queues = ["pre_sales", "vip"]
+
 [queues.vip]
 target = 0.9
 threshold_s = 20
@@ -38,7 +47,7 @@ def _e(kind: str, ts: int, **fields: Any) -> dict[str, str]:
 def events() -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     agents = [("a01", "Li Na", "red", "pre_sales,after_sales", 125, "busy"),
-              ("a02", "Wang Wei", "red", "pre_sales", 95, "available"),
+              ("a02", "Wang Wei", "red", "pre_sales", 94, "available"),
               ("a03", "Zhang Min", "blue", "pre_sales,vip", 40, "available"),
               ("a04", "Chen Jie", "blue", "vip", 0, "break")]  # fmt: skip
     for agent, name, team, queues, _n, _state in agents:
@@ -58,6 +67,8 @@ def events() -> list[dict[str, str]]:
             out.append(_e("contact.offered", offered, contact=cid, queue=queue, channel="chat",
                           shop="tmall-flagship"))
             out.append(_e("contact.answered", offered + wait, contact=cid, agent=agent))
+            if k % 9:
+                out.append(_e("contact.reply", offered + wait + 3_000, contact=cid))
             out.append(_e("contact.completed", offered + wait + 20_000, contact=cid,
                           agent=agent, outcome="order" if k % 2 else "no_order"))
     for i in range(6):  # abandons in after_sales
@@ -71,6 +82,11 @@ def events() -> list[dict[str, str]]:
     for cid, queue, clock in waiting:
         out.append(_e("contact.offered", ms(f"2026-11-11 {clock}"), contact=cid, queue=queue,
                       channel="chat" if queue == "pre_sales" else "phone", shop="jd-store"))
+    out.append(_e("contact.offered", ms("2026-11-11 09:56:00"), contact="h1", queue="pre_sales",
+                  channel="chat", shop="jd-store"))
+    out.append(_e("contact.answered", ms("2026-11-11 09:56:05"), contact="h1", agent="a02"))
+    out.append(_e("contact.reply", ms("2026-11-11 09:56:10"), contact="h1"))
+    out.append(_e("contact.message", ms("2026-11-11 09:57:30"), contact="h1"))
     for _ in range(30):
         out.append(_e("bot.resolved", START + 900_000))
     out.append(_e("contact.offered", START + 900_000, contact="esc1", queue="vip", via="bot",

@@ -22,7 +22,7 @@ def app(tmp_path: Path, page: str, kiosk: bool = False) -> WallboardApp:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("page", ["overview", "queues", "agents"])
+@pytest.mark.parametrize("page", ["overview", "queues", "agents", "rollups"])
 def test_supervisor_pages(snap_compare: Any, tmp_path: Path, page: str,
                           size: tuple[int, int]) -> None:
     assert snap_compare(app(tmp_path, page), terminal_size=size)

@@ -32,7 +32,7 @@ def test_report_numbers_match_the_snapshot_at_the_end(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = out.read_text()
     # Self-contained: inline SVG charts, no external resource, no executable script.
-    assert html.count("<svg") == 4
+    assert html.count("<svg") == 5  # waiting, SL, response rate, offered, agents
     assert not re.search(r"(src|href)=", html)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     payload = re.search(r'<script type="application/json" id="report-data">(.*?)</script>',
@@ -79,3 +79,47 @@ def test_report_window_must_be_ordered(tmp_path: Path) -> None:
 def test_sample_step_is_whole_minutes_and_bounded() -> None:
     assert sample_step_ms(0, 3_600_000) == 60_000
     assert sample_step_ms(0, 86_400_000) == 5 * 60_000  # 288 samples a day
+
+
+def test_report_charts_the_floors_response_rate(tmp_path: Path) -> None:
+    """Four chat contacts in one queue, settled by 10:10 (the rolling window is 30 min):
+    c1 replied 20 s after its offer (within 180 s), c2 after 240 s (late), c3 completed with
+    no reply (unanswered), c4 after 10 s (within): 2 within / 4 rounds = 0.5."""
+    from tests.scenario import ms
+
+    def e(kind: str, clock: str, **fields: str) -> dict[str, str]:
+        return {"type": kind, "ts": str(ms(f"2026-11-11 {clock}")), **fields}
+
+    chat = {"queue": "q1", "channel": "chat", "shop": "s1"}
+    events = [
+        e("contact.offered", "10:00:00", contact="c1", **chat),
+        e("contact.answered", "10:00:05", contact="c1", agent="a1"),
+        e("contact.reply", "10:00:20", contact="c1"),
+        e("contact.offered", "10:01:00", contact="c2", **chat),
+        e("contact.answered", "10:01:05", contact="c2", agent="a2"),
+        e("contact.offered", "10:02:00", contact="c3", **chat),
+        e("contact.answered", "10:02:05", contact="c3", agent="a3"),
+        e("contact.completed", "10:03:00", contact="c3", agent="a3"),
+        e("contact.offered", "10:03:00", contact="c4", **chat),
+        e("contact.answered", "10:03:02", contact="c4", agent="a1"),
+        e("contact.reply", "10:03:10", contact="c4"),
+        e("contact.reply", "10:05:00", contact="c2"),
+    ]
+    path = tmp_path / "chat.ndjson"
+    path.write_bytes(b"".join(msgspec.json.encode(x) + b"\n" for x in events))
+    out = tmp_path / "report.html"
+    start, end = ms("2026-11-11 09:50:00"), ms("2026-11-11 10:10:00")
+    result = CliRunner().invoke(main, ["report", "--file", str(path), "--from", str(start),
+                                       "--to", str(end), "-o", str(out), "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "3-minute response rate, rolling window" in html
+    payload = re.search(r'<script type="application/json" id="report-data">(.*?)</script>',
+                        html, re.S)  # fmt: skip
+    assert payload is not None
+    data = msgspec.json.decode(payload.group(1))
+    assert data["floor"]["rounds"] == 4 and data["floor"]["rounds_answered_within"] == 2
+    assert data["floor"]["response_rate"] == 0.5 == data["queues"]["q1"]["response_rate"]
+    assert "<td class=n>50.0%</td>" in html  # the queue table's 3-min response column
+    # The chart's target line is `[response] target` (0.8 by default) and it is labelled.
+    assert "target 80%" in html.split("3-minute response rate", 1)[1].split("</figure>", 1)[0]

@@ -8,7 +8,7 @@ from typing import Final, NamedTuple
 from wallboard.core.config_alerts import AgentLoadSection
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import AgentSnapshot
-from widgets.fmt import coarse
+from widgets.fmt import DEFAULT_ROUND_LIMITS, RoundLimits, coarse, duration, pct
 from widgets.rowlist import Cell, Column, Row
 
 BAND_SYMBOL: Final = {"under": "▽ under", "healthy": "● ok", "over": "▲ OVER"}
@@ -23,8 +23,27 @@ SORTS: Final[dict[str, Callable[[AgentSnapshot], tuple[object, ...]]]] = {
     "time": lambda a: (-(a.time_in_state_s or 0), a.agent),
     "team": lambda a: (a.team or "~", -a.handled_today, a.agent),
     "agent": lambda a: (a.agent,),
+    # Response rounds: the most unanswered questions, the oldest, the worst 3-minute rate and
+    # the slowest average first; agents with nothing measured go last.
+    "open_rounds": lambda a: (-(a.open_rounds or 0), a.agent),
+    "oldest_round": lambda a: (-(a.oldest_open_round_s or 0), a.agent),
+    "response": lambda a: (_rate_key(a), a.agent),
+    "avg_response": lambda a: (_avg_key(a), a.agent),
 }
 SORT_NAMES: Final = tuple(SORTS)
+
+
+def _rate_key(a: AgentSnapshot) -> float:
+    """Sorts put the smallest key first: the worst rate, then nothing measured (2.0)."""
+    r = a.response_today
+    return 2.0 if r is None else r.response_rate
+
+
+def _avg_key(a: AgentSnapshot) -> float:
+    """The slowest average first, nothing measured last."""
+    r = a.response_today
+    return float("inf") if r is None else -r.avg_response_s
+
 
 COLUMNS: Final = (
     Column("agent", 8),
@@ -38,6 +57,12 @@ COLUMNS: Final = (
     Column("proj", 4, "right", drop=4),
     Column("msg/h", 7, "right", drop=2),
     Column("shops", 5, "right", drop=1),
+    # Response rounds (chat): questions waiting for this agent's reply now, the oldest of
+    # them, and today's 3-minute response rate and average response time.
+    Column("unans", 5, "right", drop=2),
+    Column("oldest", 6, "right", drop=2),
+    Column("3m resp", 7, "right", drop=3),
+    Column("avg rsp", 7, "right", drop=4),
     Column("pool", 7, drop=6),
 )
 
@@ -117,7 +142,24 @@ def load_bar(handled: int, band: str, width: int, load: AgentLoadSection) -> Cel
     return ("".join(cells), band)
 
 
-def agent_row(a: AgentSnapshot, widths: tuple[int, ...], load: AgentLoadSection) -> Row:
+def response_cells(a: AgentSnapshot, rounds: RoundLimits) -> Row:
+    """Open rounds, the oldest, the 3-minute rate and the average: dashes where no reply came
+    this business day (not measured), never zeros."""
+    if a.open_rounds is None:
+        return (("—", "dim"),) * 4
+    oldest = a.oldest_open_round_s or 0.0
+    r = a.response_today
+    rate = r.response_rate if r is not None else None
+    return (
+        (str(a.open_rounds), "warn" if a.open_rounds else ""),
+        (duration(oldest), rounds.level(oldest)) if a.open_rounds else ("—", ""),
+        (pct(rate), rounds.rate_level(rate)),
+        (duration(r.avg_response_s if r is not None else None), ""),
+    )
+
+
+def agent_row(a: AgentSnapshot, widths: tuple[int, ...], load: AgentLoadSection,
+              rounds: RoundLimits = DEFAULT_ROUND_LIMITS) -> Row:  # fmt: skip
     msg_style = "crit" if a.messages_over_max else ""
     shops_style = {"ok": "", "warn": "warn", "breach": "crit"}.get(a.shops_status, "")
     return (
@@ -132,5 +174,6 @@ def agent_row(a: AgentSnapshot, widths: tuple[int, ...], load: AgentLoadSection)
         (f"{a.projected_today:.0f}", ""),
         (f"{a.messages_last_hour}/{load.hourly_messages_max}", msg_style),
         (str(len(a.shops)) + ("!" if a.shops_status != "ok" else ""), shops_style),
+        *response_cells(a, rounds),
         (a.pool or "", "dim"),
     )

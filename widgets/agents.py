@@ -9,12 +9,14 @@ from textual.widgets import Static
 from wallboard.core.config_alerts import AgentLoadSection
 from wallboard.core.snapshot import AgentSnapshot, Snapshot
 from widgets.agent_rows import COLUMNS, AgentFilter, agent_row, arrange
+from widgets.fmt import DEFAULT_ROUND_LIMITS, RoundLimits
 from widgets.rowlist import RowList
 
 
 class AgentList(RowList[AgentSnapshot]):
-    def __init__(self, load: AgentLoadSection, *, id: str | None = None) -> None:
-        super().__init__(COLUMNS, lambda a, w: agent_row(a, w, load), lambda a: a.agent,
+    def __init__(self, load: AgentLoadSection, *, rounds: RoundLimits = DEFAULT_ROUND_LIMITS,
+                 id: str | None = None) -> None:  # fmt: skip
+        super().__init__(COLUMNS, lambda a, w: agent_row(a, w, load, rounds), lambda a: a.agent,
                          empty="no agents known yet (no agent.state events)", id=id)  # fmt: skip
 
 
@@ -27,7 +29,8 @@ class AgentPanel(Vertical):
     """
 
     def __init__(self, load: AgentLoadSection, *, sort: str = "load", id: str | None = None,
-                 show_cursor: bool = True) -> None:  # fmt: skip
+                 show_cursor: bool = True,
+                 rounds: RoundLimits = DEFAULT_ROUND_LIMITS) -> None:  # fmt: skip
         super().__init__(id=id)
         self.load = load
         self.sort = sort
@@ -35,7 +38,7 @@ class AgentPanel(Vertical):
         self.filter = AgentFilter()
         self._agents: list[AgentSnapshot] = []
         self._title = ""
-        self.agent_list = AgentList(load)
+        self.agent_list = AgentList(load, rounds=rounds)
         self.agent_list.show_cursor = show_cursor
 
     def compose(self) -> ComposeResult:

@@ -6,9 +6,10 @@ monochrome or 16-colour terminal and for colour-blind viewers.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
-from wallboard.core.config import DisplaySection
+from wallboard.core.alerts import resolve_rules
+from wallboard.core.config import Config, DisplaySection
 from wallboard.core.snapshot import QueueSnapshot
 
 Level = Literal["ok", "warn", "crit", "none"]
@@ -105,3 +106,41 @@ class QueueLevels:
         self.sl_window = sl_level(q.window.service_level, q.sl_target, d)
         self.abandon = abandon_level(q.today.abandon_rate, d)
         self.overall = worst(self.waiting, self.longest, self.sl_window, self.abandon)
+
+
+class RoundLimits(NamedTuple):
+    """Levels of the response figures: the oldest open round against the `oldest_open_round`
+    alert rule's warn and critical seconds, a response rate against `[response] target` with
+    the display's service-level gaps (so a tile, a row and an alert agree)."""
+
+    warn_s: float = 120.0
+    critical_s: float = 180.0
+    target: float = 0.8
+    warn_gap: float = 0.0
+    critical_gap: float = 0.1
+
+    @classmethod
+    def from_config(cls, config: Config) -> RoundLimits:
+        rule = resolve_rules(config).get("oldest_open_round")
+        d = config.display
+        base = cls()
+        return cls(rule.warn if rule else base.warn_s,
+                   rule.critical if rule else base.critical_s,
+                   config.response.target, d.sl_warn_gap, d.sl_critical_gap)  # fmt: skip
+
+    def level(self, oldest_s: float | None) -> Level:
+        if oldest_s is None:
+            return "none"
+        if oldest_s >= self.critical_s:
+            return "crit"
+        return "warn" if oldest_s >= self.warn_s else "ok"
+
+    def rate_level(self, rate: float | None) -> Level:
+        if rate is None:
+            return "none"
+        if rate < self.target - self.critical_gap:
+            return "crit"
+        return "warn" if rate < self.target - self.warn_gap else "ok"
+
+
+DEFAULT_ROUND_LIMITS: Final = RoundLimits()

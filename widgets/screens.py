@@ -17,16 +17,17 @@ from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import Snapshot
 from widgets.agent_rows import AgentFilter
 from widgets.agents import AgentPanel
-from widgets.fmt import LABELS, QueueLevels, duration, pct
+from widgets.fmt import LABELS, QueueLevels, RoundLimits, duration, pct
 from widgets.rowlist import Column, RowList
 from widgets.styles import badge, line, tagged
 
 HELP = """\
  Keys
-   1 2 3 4 5   Overview · Queues · Agents · Trends · Alerts   p   next page
+   1 2 3 4 5 6 Overview · Queues · Agents · Trends · Alerts · Rollups
+   p           next page
    ↑ ↓ PgUp/PgDn Home/End   move in a list
    Enter / d   drill into the selected queue (Queues page)
-   s / S       agent sort: next key / reverse order
+   s / S       agent sort: next key / reverse order (load, response, oldest round...)
    /           filter agents: queue:X shop:Y team:Z state:busy and words
    Esc         clear the filter · close this or a drill-down
    a           acknowledge the selected alert (or the worst unacknowledged one)
@@ -105,7 +106,8 @@ class DrillScreen(Screen[None]):
         # removed (on exit), and a query would then find nothing.
         self.summary = Static("", id="drill-summary", markup=False)
         self.contacts = ContactList()
-        self.agents = AgentPanel(config.agent_load, id="drill-agents")
+        self.agents = AgentPanel(config.agent_load, id="drill-agents",
+                                 rounds=RoundLimits.from_config(config))  # fmt: skip
         self.agents.filter = AgentFilter(queue=queue)
 
     def compose(self) -> ComposeResult:

@@ -50,15 +50,17 @@ from widgets.alerts import (
 )
 from widgets.complaints import ComplaintGroups, ComplaintsPanel
 from widgets.floor import FloorSummary
+from widgets.fmt import RoundLimits
 from widgets.header import BoardHeader
 from widgets.queues import QueueTable
+from widgets.rollups import RollupTable
 from widgets.rowlist import RowList
 from widgets.safe_text import literal
 from widgets.screens import DrillScreen, HelpScreen
 from widgets.tiles import QueueTiles
 from widgets.trends import TrendCharts
 
-PAGES: Final = ("overview", "queues", "agents", "trends", "alerts")
+PAGES: Final = ("overview", "queues", "agents", "trends", "alerts", "rollups")
 STATUS_CHECK_S: Final = 0.05  # how often the feed's state is compared with the screen's
 
 HIGH_CONTRAST: Final = Theme(
@@ -90,6 +92,7 @@ class WallboardApp(App[None]):
         Binding("3", "page('agents')", "Agents"),
         Binding("4", "page('trends')", "Trends"),
         Binding("5", "page('alerts')", "Alerts"),
+        Binding("6", "page('rollups')", "Rollups", show=False),  # in help: the footer keeps q
         Binding("a", "ack", "Ack", show=False),
         Binding("c", "confirm_callout", "Call in", show=False),
         Binding("p", "next_page", "Next page", show=False),
@@ -146,8 +149,12 @@ class WallboardApp(App[None]):
         self.webhook_status: Callable[[], str | None] | None = None
         self.queue_table = QueueTable(display, id="queue-table")
         self.queue_table.show_cursor = not kiosk
-        self.agents = AgentPanel(config.agent_load, id="agents-panel", show_cursor=not kiosk)
+        self.agents = AgentPanel(config.agent_load, id="agents-panel", show_cursor=not kiosk,
+                                 rounds=RoundLimits.from_config(config))  # fmt: skip
         self.charts = TrendCharts(self.history, id="charts")
+        self.rollup_table = RollupTable(display, RoundLimits.from_config(config),
+                                        id="rollup-table")  # fmt: skip
+        self.rollup_table.show_cursor = not kiosk
         self._rotation: Timer | None = None
         self._last_key: tuple[object, ...] = ()
         self._agents_second = -1  # the clock second the agent rows were last built in
@@ -184,6 +191,8 @@ class WallboardApp(App[None]):
                             id="agent-filter")  # fmt: skip
             with Vertical(id="trends"):
                 yield self.charts
+            with Vertical(id="rollups"):
+                yield self.rollup_table
         if not self.kiosk:
             yield Footer()
 
@@ -342,6 +351,8 @@ class WallboardApp(App[None]):
             self.alerts.show(snap, self.now_ms, problem)
         elif page == "queues":
             self.queue_table.set_items(snap.queues)
+        elif page == "rollups":
+            self.rollup_table.set_items(snap.rollups)
         elif page == "agents":
             self.agents.show(snap)
         elif page == "alerts":
@@ -385,6 +396,8 @@ class WallboardApp(App[None]):
                 self.agents.agent_list.focus()
             elif page == "alerts":
                 self.alert_list.focus()
+            elif page == "rollups":
+                self.rollup_table.focus()
 
     def action_page(self, page: str) -> None:
         if page in PAGES:

@@ -16,8 +16,7 @@ import contextlib
 import getpass
 from collections.abc import AsyncIterator, Sequence
 
-import redis.asyncio as aioredis
-
+from feeds.connect import async_client
 from feeds.control import RedisControlSink
 from feeds.webhooks import WebhookNotifier, WebhookStatus
 from wallboard.app.board import WallboardApp
@@ -39,7 +38,7 @@ def control_sink(redis_url: str, config: Config) -> RedisControlSink | None:
     stream = config.board.control_stream
     if not stream:
         return None
-    client = aioredis.Redis.from_url(
+    client = async_client(
         redis_url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5,
         client_name="wallboard-control")  # fmt: skip
     return RedisControlSink(client, stream)

@@ -8,7 +8,7 @@ import logging
 
 import click
 
-from wallboard.cli.common import cancel_on_signals
+from wallboard.cli.common import cancel_on_signals, valid_redis_url
 from wallboard.core.config import ConfigError, load_config
 
 
@@ -45,7 +45,8 @@ def _api_tokens(path: str | None, config_path: str | None) -> tuple[str, ...]:
 
 
 @click.command()
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               default="redis://127.0.0.1:6379/0", show_default=True,
               help="Redis to follow and publish to (env WALLBOARD_REDIS_URL).")
 @click.option("--stream", "streams", multiple=True, metavar="KEY",

@@ -10,7 +10,7 @@ from types import FrameType
 
 import click
 
-from wallboard.cli.common import load_config_or_fail
+from wallboard.cli.common import load_config_or_fail, valid_redis_url
 
 DEFAULT_QUEUE_LOG = "/var/log/asterisk/queue_log"
 BATCH = 500  # events per atomic script call: keeps each call short for other clients
@@ -20,7 +20,8 @@ BATCH = 500  # events per atomic script call: keeps each call short for other cl
 @click.option("--queue-log", "queue_log", default=DEFAULT_QUEUE_LOG, show_default=True,
               metavar="PATH", type=click.Path(dir_okay=False, path_type=Path),
               help="The queue_log to follow.")
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               default="redis://127.0.0.1:6379/0", show_default=True,
               help="Write to a stream of this Redis (env WALLBOARD_REDIS_URL).")
 @click.option("--stream", metavar="KEY", help="Stream key (default: the board's first stream).")

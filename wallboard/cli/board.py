@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from wallboard.cli.common import load_config_or_fail
+from wallboard.cli.common import load_config_or_fail, valid_redis_url
 from wallboard.core.config import Config
 
 
 @click.command()
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               default="redis://127.0.0.1:6379/0", show_default=True,
               help="Redis to follow (env WALLBOARD_REDIS_URL); rediss:// and user:pass work.")
 @click.option("--stream", "streams", multiple=True, metavar="KEY",
@@ -17,7 +18,8 @@ from wallboard.core.config import Config
 @click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
               type=click.Path(dir_okay=False), help="TOML config (env WALLBOARD_CONFIG).")
 @click.option("--kiosk", is_flag=True, help="Big screen: pages rotate, no keyboard needed.")
-@click.option("--page", type=click.Choice(["overview", "queues", "agents", "trends", "alerts"]),
+@click.option("--page", type=click.Choice(["overview", "queues", "agents", "trends", "alerts",
+                                          "rollups"]),
               help="Show only this page (kiosk: pinned instead of rotating).")
 @click.option("--from-snapshots", is_flag=True,
               help="Draw the snapshots `wallboard aggregate` publishes instead of folding.")

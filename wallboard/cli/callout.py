@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from wallboard.cli.common import load_config_or_fail, now_ms
+from wallboard.cli.common import load_config_or_fail, now_ms, valid_redis_url
 from wallboard.core.config import Config
 from wallboard.core.events import Event, decode
 
@@ -78,7 +78,8 @@ def _send(redis_url: str, config: Config, fields: dict[str, str]) -> str:
 @click.option("--by", required=True, metavar="NAME", help="Who calls them in (the supervisor).")
 @click.option("--id", "callout_id", metavar="ID",
               help="Callout id (default co-<epoch ms>-<queue>); the same id twice is one callout.")
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               default="redis://127.0.0.1:6379/0", show_default=True, help=_REDIS_HELP)
 @click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
               type=click.Path(dir_okay=False), help=_CONFIG_HELP)
@@ -106,7 +107,8 @@ def callout(queue: str, agents_text: str, by: str, callout_id: str | None, redis
 @click.option("--alert", "alert_id", required=True, metavar="ID",
               help="The alert id, e.g. sl_window/queue:pre_sales/2026-11-11/1.")
 @click.option("--by", required=True, metavar="NAME", help="Who acknowledges it.")
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               default="redis://127.0.0.1:6379/0", show_default=True, help=_REDIS_HELP)
 @click.option("--config", "config_path", envvar="WALLBOARD_CONFIG", metavar="FILE",
               type=click.Path(dir_okay=False), help=_CONFIG_HELP)

@@ -42,3 +42,17 @@ def cancel_on_signals() -> None:
     assert task is not None
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, task.cancel)
+
+
+def valid_redis_url(_ctx: click.Context, param: click.Parameter,
+                    value: str | None) -> str | None:  # fmt: skip
+    """`--redis` in one of its three forms (feeds/connect.py), refused at once otherwise."""
+    if value is None:
+        return None
+    from feeds.connect import BadRedisUrl, parse_redis_url
+
+    try:
+        parse_redis_url(value)
+    except BadRedisUrl as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+    return value

@@ -18,12 +18,12 @@ from types import FrameType
 
 import click
 
-from wallboard.cli.common import user_time_or_fail
+from wallboard.cli.common import user_time_or_fail, valid_redis_url
 from wallboard.core.config import ConfigError, load_config
 
 
 @click.command()
-@click.option("--redis", "redis_url", metavar="URL",
+@click.option("--redis", "redis_url", callback=valid_redis_url, metavar="URL",
               help="Use this server instead of starting the embedded one.")
 @click.option("--kiosk", is_flag=True, help="Big-screen mode: rotating pages, high contrast.")
 @click.option("--page", default=None, help="Kiosk: pin one page.")

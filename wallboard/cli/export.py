@@ -6,12 +6,13 @@ import sys
 
 import click
 
-from wallboard.cli.common import load_config_or_fail
+from wallboard.cli.common import load_config_or_fail, valid_redis_url
 from wallboard.cli.replay import parse_window
 
 
 @click.command()
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               required=True, help="Read from this Redis (env WALLBOARD_REDIS_URL).")
 @click.option("--stream", "streams", multiple=True, metavar="KEY",
               help="Event stream key; repeat for several. Default from config.")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from wallboard.cli.common import load_config_or_fail
+from wallboard.cli.common import load_config_or_fail, valid_redis_url
 from wallboard.core.config_ingest import (
     MAX_BODY_BYTES,
     MAX_RATE_PER_S,
@@ -29,7 +29,8 @@ class _FiniteRange(click.FloatRange):
 
 
 @click.command()
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               default="redis://127.0.0.1:6379/0", show_default=True,
               help="Write to a stream of this Redis (env WALLBOARD_REDIS_URL).")
 @click.option("--host", metavar="ADDR", help="Listen address (config [ingest] host; 127.0.0.1).")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail
+from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail, valid_redis_url
 from wallboard.cli.salvage import damaged_file_stops, salvage_for, salvage_option, tell_salvaged
 from wallboard.core.config import Config
 from wallboard.core.timeutil import format_local
@@ -32,7 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def window_options(func: F) -> F:
     """--redis/--stream/--file, --from/--to and --config, as the issue names them."""
     for option in reversed([
-        click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+        click.option("--redis", "redis_url",
+                     callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
                      help="Read the stream(s) and the control stream from this Redis."),
         click.option("--stream", "streams", multiple=True, metavar="KEY",
                      help="Event stream key; repeat for several. Default from config."),

@@ -46,7 +46,8 @@ def build_report(engine: Replay, config: Config, source: str) -> str:
     return render_report(site=config.board.site_name, tz=config.tz, start_ms=engine.start_ms,
                          end_ms=engine.end_ms, samples=samples, end=end,
                          day_snapshots=engine.day_snapshots, daily_high=high,
-                         passed_at=passed_at, source=source)  # fmt: skip
+                         passed_at=passed_at, source=source,
+                         response_target=config.response.target)  # fmt: skip
 
 
 @click.command()

@@ -17,10 +17,10 @@ from typing import Any
 
 import click
 
-from wallboard.cli.common import cancel_on_signals, load_config_or_fail
+from wallboard.cli.common import cancel_on_signals, load_config_or_fail, valid_redis_url
 from wallboard.core.config import Config
 
-PAGES = click.Choice(["overview", "queues", "agents", "trends", "alerts"])
+PAGES = click.Choice(["overview", "queues", "agents", "trends", "alerts", "rollups"])
 
 
 def run_snapshot_board(redis_url: str, snapshot_key: str, config: Config, *, kiosk: bool,
@@ -59,9 +59,9 @@ def run_snapshot_board(redis_url: str, snapshot_key: str, config: Config, *, kio
 
 
 def _async_client(url: str) -> Any:
-    import redis.asyncio as aioredis
+    from feeds.connect import async_client
 
-    return aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
+    return async_client(url, decode_responses=True, socket_timeout=5,
                                    socket_connect_timeout=5, client_name="wallboard-control")
 
 
@@ -80,7 +80,7 @@ def _die_with_parent() -> None:
 
 
 @serve.command("session", hidden=True)
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL",
+@click.option("--redis", "redis_url", callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL",
               default="redis://127.0.0.1:6379/0")
 @click.option("--snapshot-stream", "snapshot_key", default="wallboard:snapshots")
 @click.option("--fold", is_flag=True, help="Fold the raw stream instead of reading snapshots.")
@@ -111,7 +111,8 @@ def session(redis_url: str, snapshot_key: str, fold: bool, streams: tuple[str, .
 
 
 @serve.command("ssh")
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               default="redis://127.0.0.1:6379/0", show_default=True,
               help="Redis with the snapshot and control streams (env WALLBOARD_REDIS_URL).")
 @click.option("--host", default="0.0.0.0", show_default=True, metavar="ADDR",
@@ -185,7 +186,8 @@ def _run_server(main: Any) -> None:
 
 
 @serve.command("web")
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               default="redis://127.0.0.1:6379/0", show_default=True,
               help="Redis with the snapshot and control streams (env WALLBOARD_REDIS_URL).")
 @click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDR",

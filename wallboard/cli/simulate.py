@@ -10,7 +10,7 @@ import time
 
 import click
 
-from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail
+from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail, valid_redis_url
 from wallboard.core.config import DEFAULT_STREAM
 from wallboard.core.timeutil import format_local
 
@@ -18,7 +18,8 @@ DEFAULT_CONTROL = "wallboard:control"
 
 
 @click.command()
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               help="Write to a stream of this Redis (env WALLBOARD_REDIS_URL).")
 @click.option("--stream", metavar="KEY",
               help=f"Stream key to write (default from config: {DEFAULT_STREAM}).")

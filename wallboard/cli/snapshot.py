@@ -6,13 +6,14 @@ import sys
 
 import click
 
-from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail
+from wallboard.cli.common import load_config_or_fail, now_ms, user_time_or_fail, valid_redis_url
 from wallboard.cli.salvage import damaged_file_stops, salvage_for, salvage_option, tell_salvaged
 from wallboard.core.fold import BoardState
 
 
 @click.command()
-@click.option("--redis", "redis_url", envvar="WALLBOARD_REDIS_URL", metavar="URL",
+@click.option("--redis", "redis_url",
+              callback=valid_redis_url, envvar="WALLBOARD_REDIS_URL", metavar="URL",
               help="Read the event stream(s) from this Redis (env WALLBOARD_REDIS_URL).")
 @click.option("--stream", "streams", multiple=True, metavar="KEY",
               help="Stream key; repeat for several. Default from config: wallboard:events.")

@@ -89,9 +89,10 @@ class BoardState:
         self._next_deadline = _NEVER
         self.replied_today = False  # a `contact.reply` came this business day
         self.rounds_opened = 0  # every round ever opened (the settled-once law's ledger)
-        # The counts of every queue again by the contacts' shop and channel, for the rollups.
-        self.shop_ledgers: dict[str, QueueLedger] = {}
-        self.channel_ledgers: dict[str, QueueLedger] = {}
+        # The counts of every queue again by the contacts' (shop, channel), for the rollups: a
+        # shop's or a channel's numbers are the sums of its cells (one ledger per record
+        # instead of one per shop and one per channel: docs/performance.md).
+        self.cell_ledgers: dict[tuple[str, str], QueueLedger] = {}
         for name in config.queues:
             self._queue(name)
 
@@ -184,7 +185,7 @@ class BoardState:
 
     def _ledgers(self) -> list[QueueLedger]:
         return [*(queue.ledger for queue in self.queues.values()),
-                *self.shop_ledgers.values(), *self.channel_ledgers.values()]  # fmt: skip
+                *self.cell_ledgers.values()]  # fmt: skip
 
     def _start_day(self, day: BusinessDay) -> None:
         for ledger in self._ledgers():  # count the old day's records into the old day
@@ -282,29 +283,21 @@ class BoardState:
         self.contacts[contact_id] = contact
         queue.waiting[contact_id] = ts
         queue.ledger.offer(ts)
-        self._shop_ledger(contact).offer(ts)
-        self._channel_ledger(contact).offer(ts)
+        self._cell(contact).offer(ts)
         if channel in self.response_channels:
             self._open_round(contact_id, contact, queue, ts)
 
-    def _shop_ledger(self, contact: Contact) -> QueueLedger:
-        shop = contact.shop or NO_SHOP
-        ledger = self.shop_ledgers.get(shop)
+    def _cell(self, contact: Contact) -> QueueLedger:
+        key = (contact.shop or NO_SHOP, contact.channel)
+        ledger = self.cell_ledgers.get(key)
         if ledger is None:
-            ledger = self.shop_ledgers[shop] = QueueLedger(self.window_ms)
-        return ledger
-
-    def _channel_ledger(self, contact: Contact) -> QueueLedger:
-        ledger = self.channel_ledgers.get(contact.channel)
-        if ledger is None:
-            ledger = self.channel_ledgers[contact.channel] = QueueLedger(self.window_ms)
+            ledger = self.cell_ledgers[key] = QueueLedger(self.window_ms)
         return ledger
 
     def _transfer_out(self, contact_id: str, contact: Contact, ts: int) -> None:
         left = self._leave_queue(contact_id, contact)
         left.ledger.transfer_out(ts)
-        self._shop_ledger(contact).transfer_out(ts)
-        self._channel_ledger(contact).transfer_out(ts)
+        self._cell(contact).transfer_out(ts)
 
     # ---- response rounds (docs/metrics.md) ----------------------------------------------
 
@@ -336,8 +329,7 @@ class BoardState:
             ms, replied = replied_ms, 1
             within = 1 if replied_ms <= queue.response_within_ms else 0
         queue.ledger.round(at, ms, replied, within, first)
-        self._shop_ledger(contact).round(at, ms, replied, within, first)
-        self._channel_ledger(contact).round(at, ms, replied, within, first)
+        self._cell(contact).round(at, ms, replied, within, first)
         if agent is not None and at >= self._day_start:
             agent.rounds_today.add_round(ms, replied, within, first)
 
@@ -377,16 +369,14 @@ class BoardState:
             handle_ms = ts - contact.answered_at
             handle_ms = handle_ms if handle_ms > 0 else 0
             queue.ledger.handle(ts, handle_ms)
-            self._shop_ledger(contact).handle(ts, handle_ms)
-            self._channel_ledger(contact).handle(ts, handle_ms)
+            self._cell(contact).handle(ts, handle_ms)
 
     def _answer(self, contact_id: str, contact: Contact, agent_id: str | None, ts: int) -> None:
         queue = self._leave_queue(contact_id, contact)
         wait = max(ts - contact.offered_at, 0)
         within = 1 if wait <= queue.threshold_ms else 0
         queue.ledger.answer(ts, wait, within)
-        self._shop_ledger(contact).answer(ts, wait, within)
-        self._channel_ledger(contact).answer(ts, wait, within)
+        self._cell(contact).answer(ts, wait, within)
         contact.status = HANDLING
         contact.answered_at = ts
         contact.agent = agent_id
@@ -464,8 +454,7 @@ class BoardState:
         short = 1 if wait < queue.short_ms else 0
         within = 1 if wait <= queue.threshold_ms else 0
         queue.ledger.abandon(ts, short, within)
-        self._shop_ledger(contact).abandon(ts, short, within)
-        self._channel_ledger(contact).abandon(ts, short, within)
+        self._cell(contact).abandon(ts, short, within)
         del self.contacts[contact_id]
 
     def _completed(self, event: Event) -> None:
@@ -555,8 +544,7 @@ class BoardState:
             return
         self.replied_today = True
         queue.ledger.replied_today = True
-        self._shop_ledger(contact).replied_today = True
-        self._channel_ledger(contact).replied_today = True
+        self._cell(contact).replied_today = True
         opened = contact.round_at
         if opened == NO_ROUND or (event.by == "bot" and not self.count_bot_replies):
             return

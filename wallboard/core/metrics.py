@@ -132,16 +132,26 @@ class _Series:
 
     def flush(self) -> None:
         """Move the records appended since the last settle into the arrays."""
-        if self.new_ts:
-            self.ts.fromlist(self.new_ts)
-            self.new_ts.clear()
-            for column, new in zip(self.cols, self.new_cols, strict=True):
-                column.fromlist(new)
-                new.clear()
+        new_ts = self.new_ts
+        if not new_ts:
+            return
+        cols, new_cols = self.cols, self.new_cols
+        if len(new_ts) == 1:  # most flushes of most queues: `append` costs a third of `fromlist`
+            self.ts.append(new_ts[0])
+            for i in range(len(cols)):
+                cols[i].append(new_cols[i][0])
+                new_cols[i].clear()
+        else:
+            self.ts.fromlist(new_ts)
+            for i in range(len(cols)):
+                cols[i].fromlist(new_cols[i])
+                new_cols[i].clear()
+        new_ts.clear()
 
-    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
-        """Count records lo..hi into `period` (sign -1: take them out); each kind spells out
-        its fields."""
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
+        """Count records lo..hi into `period` (sign -1: take them out), and into `also` when
+        given (the window and today: summed once); each kind spells out its fields."""
         raise NotImplementedError
 
     def _add_values(self, period: PeriodCounts, sums: list[int]) -> None:
@@ -157,10 +167,10 @@ class _Series:
         end, counted, head = len(times), self.counted, self.head
         changed = end > counted or bool(self.late)
         if end > counted:
-            self._add(window, counted, end)
             if times[counted] >= day_start:  # all of them today: the common case
-                self._add(today, counted, end)
+                self._add(window, counted, end, 1, today)
             else:
+                self._add(window, counted, end)
                 split = bisect_left(times, day_start, counted, end)
                 self._add(before, counted, split)
                 self._add(today, split, end)
@@ -201,8 +211,11 @@ class _Offers(_Series):
     FIELDS = ("offered",)
     CODES = ""
 
-    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
         period.offered += sign * (hi - lo)
+        if also is not None:
+            also.offered += sign * (hi - lo)
 
 
 class _Transfers(_Series):
@@ -210,8 +223,11 @@ class _Transfers(_Series):
     FIELDS = ("transferred_out",)
     CODES = ""
 
-    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
         period.transferred_out += sign * (hi - lo)
+        if also is not None:
+            also.transferred_out += sign * (hi - lo)
 
 
 class _Answers(_Series):
@@ -219,15 +235,18 @@ class _Answers(_Series):
     FIELDS = ("answered", "wait_ms", "answered_within")
     CODES = "qb"  # wait ms, answered within the threshold (0/1)
 
-    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
         wait, within = self.cols
-        period.answered += sign * (hi - lo)
+        n = sign * (hi - lo)
         if hi - lo == 1:  # most settles of a quiet queue: no slice
-            period.wait_ms += sign * wait[lo]
-            period.answered_within += sign * within[lo]
+            wait_ms, inside = sign * wait[lo], sign * within[lo]
         else:
-            period.wait_ms += sign * sum(wait[lo:hi])
-            period.answered_within += sign * sum(within[lo:hi])
+            wait_ms, inside = sign * sum(wait[lo:hi]), sign * sum(within[lo:hi])
+        for p in (period,) if also is None else (period, also):
+            p.answered += n
+            p.wait_ms += wait_ms
+            p.answered_within += inside
 
 
 class _Abandons(_Series):
@@ -235,15 +254,18 @@ class _Abandons(_Series):
     FIELDS = ("abandoned", "short_abandoned", "abandoned_within")
     CODES = "bb"  # short abandon (0/1), abandoned within the threshold (0/1)
 
-    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
         short, within = self.cols
-        period.abandoned += sign * (hi - lo)
+        n = sign * (hi - lo)
         if hi - lo == 1:
-            period.short_abandoned += sign * short[lo]
-            period.abandoned_within += sign * within[lo]
+            shorts, inside = sign * short[lo], sign * within[lo]
         else:
-            period.short_abandoned += sign * sum(short[lo:hi])
-            period.abandoned_within += sign * sum(within[lo:hi])
+            shorts, inside = sign * sum(short[lo:hi]), sign * sum(within[lo:hi])
+        for p in (period,) if also is None else (period, also):
+            p.abandoned += n
+            p.short_abandoned += shorts
+            p.abandoned_within += inside
 
 
 class _Handles(_Series):
@@ -251,10 +273,14 @@ class _Handles(_Series):
     FIELDS = ("handled", "handle_ms")
     CODES = "q"  # handle ms
 
-    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
         (handle,) = self.cols
-        period.handled += sign * (hi - lo)
-        period.handle_ms += sign * (handle[lo] if hi - lo == 1 else sum(handle[lo:hi]))
+        n = sign * (hi - lo)
+        ms = sign * (handle[lo] if hi - lo == 1 else sum(handle[lo:hi]))
+        for p in (period,) if also is None else (period, also):
+            p.handled += n
+            p.handle_ms += ms
 
 
 class _Rounds(_Series):
@@ -264,23 +290,26 @@ class _Rounds(_Series):
     # response ms (capped), replied, within, unanswered, first round (0/1), its response ms
     CODES = "qbbbbq"
 
-    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1) -> None:
+    def _add(self, period: PeriodCounts, lo: int, hi: int, sign: int = 1,
+             also: PeriodCounts | None = None) -> None:  # fmt: skip
         ms, replied, within, unanswered, first, first_ms = self.cols
-        period.rounds += sign * (hi - lo)
+        n = sign * (hi - lo)
         if hi - lo == 1:
-            period.round_ms += sign * ms[lo]
-            period.rounds_replied += sign * replied[lo]
-            period.rounds_within += sign * within[lo]
-            period.rounds_unanswered += sign * unanswered[lo]
-            period.first_rounds += sign * first[lo]
-            period.first_round_ms += sign * first_ms[lo]
+            total, answered, inside = sign * ms[lo], sign * replied[lo], sign * within[lo]
+            missed, firsts, first_total = sign * unanswered[lo], sign * first[lo], \
+                sign * first_ms[lo]  # fmt: skip
         else:
-            period.round_ms += sign * sum(ms[lo:hi])
-            period.rounds_replied += sign * sum(replied[lo:hi])
-            period.rounds_within += sign * sum(within[lo:hi])
-            period.rounds_unanswered += sign * sum(unanswered[lo:hi])
-            period.first_rounds += sign * sum(first[lo:hi])
-            period.first_round_ms += sign * sum(first_ms[lo:hi])
+            total, answered = sign * sum(ms[lo:hi]), sign * sum(replied[lo:hi])
+            inside, missed = sign * sum(within[lo:hi]), sign * sum(unanswered[lo:hi])
+            firsts, first_total = sign * sum(first[lo:hi]), sign * sum(first_ms[lo:hi])
+        for p in (period,) if also is None else (period, also):
+            p.rounds += n
+            p.round_ms += total
+            p.rounds_replied += answered
+            p.rounds_within += inside
+            p.rounds_unanswered += missed
+            p.first_rounds += firsts
+            p.first_round_ms += first_total
 
 
 # Later than any event time, and a short int to mypyc (under 2**62): compares stay native.

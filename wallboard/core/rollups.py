@@ -3,10 +3,10 @@
 once over the contacts for every view that needs them.
 
 Every rollup is computed from summed counts, never from averaged ratios: the floor and the
-groups merge their queues' period counts; shops and channels have ledgers of their own in the
-fold, fed with the same records as the queues (so each contact's within-threshold was judged
-by its own queue's threshold). Ratios are then taken over the sums, with the board's default
-service-level formula."""
+groups merge their queues' period counts; shops and channels merge the fold's ledgers per
+(shop, channel) cell, fed with the same records as the queues (so each contact's
+within-threshold was judged by its own queue's threshold). Ratios are then taken over the
+sums, with the board's default service-level formula."""
 
 from __future__ import annotations
 
@@ -150,10 +150,13 @@ def build_rollups(state: BoardState, scan: LiveScan) -> list[RollupSnapshot]:
         out.append(_rollup(state, "group", group, members,
                            (queues[n].ledger for n in present),
                            _sum_live(scan.queues[n] for n in present)))  # fmt: skip
-    for shop in sorted(state.shop_ledgers):
-        out.append(_rollup(state, "shop", shop, None, (state.shop_ledgers[shop],),
+    cells = state.cell_ledgers
+    for shop in sorted({shop for shop, _ in cells}):
+        out.append(_rollup(state, "shop", shop, None,
+                           (ledger for (s, _), ledger in cells.items() if s == shop),
                            scan.shops.get(shop) or Live()))  # fmt: skip
-    for channel in sorted(state.channel_ledgers):
-        out.append(_rollup(state, "channel", channel, None, (state.channel_ledgers[channel],),
+    for channel in sorted({channel for _, channel in cells}):
+        out.append(_rollup(state, "channel", channel, None,
+                           (ledger for (_, c), ledger in cells.items() if c == channel),
                            scan.channels.get(channel) or Live()))  # fmt: skip
     return out

@@ -1,7 +1,8 @@
 """The post-mortem report: one self-contained HTML file (inline CSS and SVG, no scripts or
 fetches) from snapshots of a replayed window. Pure: snapshots in, text out.
 
-Sections: charts of waiting, service level, offered contacts and staffed vs. required agents;
+Sections: charts of waiting, service level, the 3-minute response rate, offered contacts and
+staffed vs. required agents;
 the alert timeline with acknowledgement delays; callouts with response times; agents past
 the daily high; the rejected-event summary. The key numbers are also embedded as JSON
 (`<script type="application/json" id="report-data">`, inert) so tests and tools can read
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from wallboard.core.period_view import Response
 from wallboard.core.rollup import overall_service_level
 from wallboard.core.sanitize import clean
 from wallboard.core.snapshot import AlertSnapshot, CallbackRate, CalloutSnapshot, Snapshot
@@ -36,14 +38,20 @@ class Sample(NamedTuple):
     staffed: int
     available: int
     required: int | None  # Erlang C over the queues that have an estimate
+    # The floor's rolling-window response rate (summed rounds); None where no round settled
+    # in the window or no reply came this business day.
+    response_rate: float | None = None
 
 
 def sample_of(snap: Snapshot) -> Sample:
     required = [q.required_agents for q in snap.queues if q.required_agents is not None]
     offered = sum(q.window.offered * 60 / max(q.window.minutes, 1) for q in snap.queues)
+    floor = next((r for r in snap.rollups if r.by == "floor"), None)
+    response = floor.window.response if floor is not None else None
     return Sample(snap.as_of_ms or 0, sum(q.waiting for q in snap.queues),
                   overall_service_level(snap), offered, snap.floor.staffed, snap.floor.available,
-                  sum(required) if required else None)  # fmt: skip
+                  sum(required) if required else None,
+                  response.response_rate if response is not None else None)  # fmt: skip
 
 
 def _text(value: object, limit: int = 120) -> str:
@@ -107,6 +115,9 @@ def line_chart(title: str, start_ms: int, end_ms: int, times: Sequence[int],
     if target is not None:
         parts.append(f'<line x1="{PAD}" y1="{y(target):.1f}" x2="{WIDTH - PAD}" '
                      f'y2="{y(target):.1f}" stroke="#d62728" stroke-dasharray="6 4"/>')  # fmt: skip
+        label = f"{target:.0%}" if percent else f"{target:,.0f}"
+        parts.append(f'<text x="{WIDTH - PAD + 2}" y="{y(target) + 4:.1f}" fill="#d62728" '
+                     f'class="axis">target {label}</text>')  # fmt: skip
     for index, (name, points) in enumerate(series):
         colour = COLOURS[index % len(COLOURS)]
         runs: list[list[str]] = [[]]
@@ -156,6 +167,9 @@ class ReportData(msgspec.Struct, frozen=True, kw_only=True):
     events_rejected: dict[str, int]
     events_duplicate: int
     queues: dict[str, dict[str, float | int | None]]
+    # The floor rollup's business day so far (summed counts): its service level and its
+    # response rounds (rate None where no round settled or no reply came).
+    floor: dict[str, float | int | None] = msgspec.field(default_factory=dict)
     agents_over_daily_high: dict[str, int]
     alerts: list[str]
     callouts: list[str]
@@ -171,12 +185,25 @@ def report_data(end: Snapshot, alerts: Sequence[AlertSnapshot],
         events_duplicate=end.events_duplicate,
         queues={q.queue: {"offered": q.today.offered, "answered": q.today.answered,
                           "abandoned": q.today.abandoned, "service_level": q.today.service_level,
-                          "waiting": q.waiting, "required_agents": q.required_agents}
+                          "waiting": q.waiting, "required_agents": q.required_agents,
+                          "response_rate": _rate(q.today.response)}
                 for q in end.queues},
+        floor=_floor_data(end),
         agents_over_daily_high={a.agent: a.handled_today for a in end.agents
                                 if a.handled_today > daily_high},
         alerts=[a.id for a in alerts], callouts=[c.id for c in callouts], samples=samples,
     )  # fmt: skip
+
+
+def _floor_data(end: Snapshot) -> dict[str, float | int | None]:
+    floor = next((r for r in end.rollups if r.by == "floor"), None)
+    if floor is None:
+        return {}
+    response = floor.today.response
+    return {"offered": floor.today.offered, "service_level": floor.today.service_level,
+            "rounds": response.rounds if response else 0,
+            "rounds_answered_within": response.answered_within if response else 0,
+            "response_rate": _rate(response)}  # fmt: skip
 
 
 _CSS: Final = """
@@ -192,8 +219,10 @@ figure{margin:1em 0}figcaption{font-weight:600}.axis{font-size:11px;fill:#555}
 
 def render_report(*, site: str, tz: ZoneInfo, start_ms: int, end_ms: int,
                   samples: Sequence[Sample], end: Snapshot, day_snapshots: Sequence[Snapshot],
-                  daily_high: int, passed_at: dict[str, int], source: str) -> str:  # fmt: skip
-    """The whole HTML page. `passed_at`: when each agent first went past the daily high."""
+                  daily_high: int, passed_at: dict[str, int], source: str,
+                  response_target: float | None = None) -> str:  # fmt: skip
+    """The whole HTML page. `passed_at`: when each agent first went past the daily high;
+    `response_target`: `[response] target`, the response chart's target line."""
     alerts = _alerts(day_snapshots, start_ms, end_ms)
     callouts = _callouts(day_snapshots, start_ms, end_ms)
     data = report_data(end, alerts, callouts, daily_high, start_ms, end_ms, len(samples))
@@ -214,6 +243,10 @@ def render_report(*, site: str, tz: ZoneInfo, start_ms: int, end_ms: int,
                    start_ms, end_ms, times,
                    [("service level", [s.service_level for s in samples])], tz,
                    percent=True, target=end.queues[0].sl_target if end.queues else None),
+        line_chart("3-minute response rate, rolling window (the floor's response rounds)",
+                   start_ms, end_ms, times,
+                   [("response rate", [s.response_rate for s in samples])], tz,
+                   percent=True, target=response_target),
         line_chart("Offered contacts per hour (rolling window)", start_ms, end_ms, times,
                    [("offered / h", [s.offered_per_hour for s in samples])], tz),
         line_chart("Agents: staffed, available and required (Erlang C)", start_ms, end_ms,
@@ -235,17 +268,23 @@ def render_report(*, site: str, tz: ZoneInfo, start_ms: int, end_ms: int,
     return "\n".join(out)
 
 
+def _rate(response: Response | None) -> float | None:
+    return response.response_rate if response is not None else None
+
+
 def _queue_table(end: Snapshot) -> list[str]:
     rows = ["<h2>Queues at the window's end (business day so far)</h2>",
             "<table><tr><th>queue</th><th>offered</th><th>answered</th><th>abandoned</th>"
-            "<th>service level</th><th>waiting</th><th>staffed</th><th>required</th>"
-            "</tr>"]  # fmt: skip
+            "<th>service level</th><th>3-min response</th><th>waiting</th><th>staffed</th>"
+            "<th>required</th></tr>"]  # fmt: skip
     for q in end.queues:
         sl = "-" if q.today.service_level is None else f"{q.today.service_level:.1%}"
         req = "-" if q.required_agents is None else str(q.required_agents)
+        rate = _rate(q.today.response)
+        resp = "-" if rate is None else f"{rate:.1%}"
         rows.append(f"<tr><td>{_text(q.queue, 60)}</td><td class=n>{q.today.offered}</td>"
                     f"<td class=n>{q.today.answered}</td><td class=n>{q.today.abandoned}</td>"
-                    f"<td class=n>{sl}</td><td class=n>{q.waiting}</td>"
+                    f"<td class=n>{sl}</td><td class=n>{resp}</td><td class=n>{q.waiting}</td>"
                     f"<td class=n>{q.agents_staffed}</td><td class=n>{req}</td></tr>")  # fmt: skip
     rows.append("</table>")
     return rows
