@@ -23,15 +23,17 @@ from feeds.replay_reader import redis_lines
 
 
 def export_window(client: redis.Redis, streams: list[str], lower_ms: int, end_ms: int,
-                  out: str | Path, seen: Callable[[int], None] | None = None) -> int:  # fmt: skip
-    """Write every entry from ID `lower_ms` stamped up to `end_ms`; the number of lines."""
+                  out: str | Path, seen: Callable[[int], None] | None = None,
+                  lower_for: dict[str, int] | None = None) -> int:  # fmt: skip
+    """Write every entry from ID `lower_ms` (a stream in `lower_for`: its own lower bound, the
+    complaints stream's lookback) stamped up to `end_ms`; the number of lines."""
     target = Path(out)
     partial = target.with_name(f".{target.name}.partial")
     count = 0
     try:
         with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb",
                                                        compresslevel=6) as handle:  # fmt: skip
-            for _, line in redis_lines(client, streams, lower_ms, end_ms, seen):
+            for _, line in redis_lines(client, streams, lower_ms, end_ms, seen, lower_for):
                 handle.write(line)
                 handle.write(b"\n")
                 count += 1

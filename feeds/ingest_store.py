@@ -22,7 +22,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from feeds.connect import async_client as connect_async
-from wallboard.core.events import STRING_FIELDS
+from wallboard.core.events import COMPLAINT_FIELDS, COMPLAINT_TYPES, STRING_FIELDS
 
 DEFAULT_ID_PREFIX: Final = "wallboard:ingest:id:"
 
@@ -80,6 +80,13 @@ def stream_fields(fields: Mapping[str, object]) -> dict[str, str]:
         # Same text as decode() validated: repr() of a float, str() of an int.
         out[name] = raw if isinstance(raw, str) else repr(raw) if isinstance(raw, float) else (
             str(raw))
+    if fields.get("type") in COMPLAINT_TYPES:  # their own fields; `key` a JSON boolean here
+        for name in COMPLAINT_FIELDS:
+            raw = fields.get(name)
+            if isinstance(raw, bool):
+                out[name] = "true" if raw else "false"
+            elif isinstance(raw, str):
+                out[name] = raw
     return out
 
 

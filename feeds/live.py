@@ -175,8 +175,14 @@ class LiveFeed(Reconnecting):
         now, then swap it in: the board keeps showing the old state until the new one is whole."""
         self._status.enter("backfilling")
         now = self.clock()
-        pages, positions = await read_backfill(client, self.streams, self._lower_bound_ms(now),
-                                               self.config.feed.page_size)  # fmt: skip
+        lower = self._lower_bound_ms(now)
+        # The complaints stream over its own, longer lookback (docs/live-feed.md).
+        skew_ms = round(self.config.feed.id_skew_s * 1000)
+        cases = self.config.complaints.stream
+        lower_for = {cases: max(0, min(lower, now - self.config.complaints.lookback_ms
+                                       - skew_ms))} if cases in self.streams else {}  # fmt: skip
+        pages, positions = await read_backfill(client, self.streams, lower,
+                                               self.config.feed.page_size, lower_for)  # fmt: skip
         self._status.ok()
         state = BoardState(self.config)
         # A big backfill folds in a thread so the app's loop keeps drawing; the new state is

@@ -82,12 +82,16 @@ Pages = deque[list[RawEntry]]
 
 
 async def read_backfill(client: aioredis.Redis, streams: list[str], lower_ms: int,
-                        page: int) -> tuple[Pages, dict[str, Position]]:  # fmt: skip
-    """XRANGE every stream from `<lower_ms>-0` up to the last ID XINFO reported just before;
-    entries added since are left for XREAD, so the position's counters are exact."""
+                        page: int, lower_for: dict[str, int] | None = None,
+                        ) -> tuple[Pages, dict[str, Position]]:  # fmt: skip
+    """XRANGE every stream from `<lower_ms>-0` (a stream in `lower_for`: its own bound) up to
+    the last ID XINFO reported just before; entries added since are left for XREAD, so the
+    position's counters are exact."""
     pages: deque[list[RawEntry]] = deque()
     positions: dict[str, Position] = {}
+    base_ms = lower_ms
     for stream in streams:
+        lower_ms = base_ms if lower_for is None else lower_for.get(stream, base_ms)
         info = await _info(client, stream)
         floor = below(lower_ms)
         if info is None:

@@ -14,7 +14,7 @@ reply read again as bytes and decoded field by field in Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import redis
@@ -106,9 +106,12 @@ def xrange_pages(client: redis.Redis, stream: str, start_ms: int = 0,
 
 
 def read_streams(client: redis.Redis, streams: list[str], start_ms: int = 0,
-                 page: int = PAGE) -> Iterator[RawEntry]:  # fmt: skip
-    """Every entry of each stream from ID `start_ms` to the end, stream by stream, in ID order."""
+                 page: int = PAGE,
+                 start_for: Mapping[str, int] | None = None) -> Iterator[RawEntry]:  # fmt: skip
+    """Every entry of each stream from ID `start_ms` (a stream in `start_for`: its own start,
+    the complaints stream's longer lookback) to the end, stream by stream, in ID order."""
     for stream in streams:
-        for entries in xrange_pages(client, stream, start_ms, page):
+        lower = start_ms if start_for is None else start_for.get(stream, start_ms)
+        for entries in xrange_pages(client, stream, lower, page):
             for entry_id, fields in entries:
                 yield RawEntry(stream, entry_id, fields)

@@ -54,6 +54,16 @@ def lead_in_ms(config: Config, start_ms: int) -> int:
     return day_start - round(config.board.carry_over_hours * HOUR_MS) - ID_MARGIN_MS
 
 
+def start_for(config: Config, lower_ms: int, at_ms: int) -> dict[str, int]:
+    """The streams read from further back than `lower_ms` for a board at `at_ms`: the
+    complaints stream, over `[complaints]`'s lookback (max(callback_within_h, rate_days x 24)
+    hours plus a day) and the ID margin, whatever the business-day backfill."""
+    stream = config.complaints.stream
+    if not stream:
+        return {}
+    return {stream: max(0, min(lower_ms, at_ms - config.complaints.lookback_ms - ID_MARGIN_MS))}
+
+
 def _late(fields: dict[str, str], end_ms: int) -> bool:
     """Stamped after the window's end (an event or a rejection: never folded either way)."""
     ts = fields.get("ts")
@@ -107,11 +117,14 @@ def _stream_lines(client: redis.Redis, stream: str, index: int, lower_ms: int, e
 
 
 def redis_lines(client: redis.Redis, streams: list[str], lower_ms: int, end_ms: int,
-                seen: Seen = None) -> Iterator[tuple[int, bytes]]:  # fmt: skip
-    """Every stream's entries from ID `lower_ms` on, merged by event time (stable: on equal
-    times the earlier stream first, as a stable sort of the streams read one after another).
-    `seen(ms)` is told the ID time of each page read (for a progress bar)."""
-    merged = heapq.merge(*(_stream_lines(client, s, i, lower_ms, end_ms, seen)
+                seen: Seen = None, lower_for: dict[str, int] | None = None,
+                ) -> Iterator[tuple[int, bytes]]:  # fmt: skip
+    """Every stream's entries from ID `lower_ms` on (a stream in `lower_for`: its own lower
+    bound), merged by event time (stable: on equal times the earlier stream first, as a stable
+    sort of the streams read one after another). `seen(ms)` is told the ID time of each page
+    read (for a progress bar)."""
+    lowers = lower_for or {}
+    merged = heapq.merge(*(_stream_lines(client, s, i, lowers.get(s, lower_ms), end_ms, seen)
                            for i, s in enumerate(streams)), key=lambda item: item[0])  # fmt: skip
     for _, rank, line in merged:
         yield rank, line

@@ -231,3 +231,34 @@ async def test_agent_rows_are_rebuilt_at_most_once_a_second(tmp_path: Path) -> N
         now[0] = bs.NOW + 1000  # the next second: rows rebuilt
         app.tick()
         assert handled("a03") == before + 1
+
+
+async def test_complaints_panel_and_groups_on_the_alerts_page(tmp_path: Path) -> None:
+    cfg = bs.config(tmp_path)
+    source = bs.source(cfg)
+    hour = 3_600_000
+    # Opened 80 h and 50 h before now: deadlines 8 h ago (overdue) and in 22 h (due within
+    # 24 h); a third opened 90 h ago, reached 1 h after opening: decided in time. Rolling
+    # 1 of 2 decided in time: 50%, below the 95% target. A department name with markup and a
+    # bidi override is drawn as plain text.
+    hostile = "ware[b]house[/b]\u202e"
+    source.feed([
+        RawEntry("c", None, {"type": "complaint.opened", "ts": str(bs.NOW - 80 * hour),
+                             "complaint": "k1", "key": "true", "department": hostile}),
+        RawEntry("c", None, {"type": "complaint.opened", "ts": str(bs.NOW - 50 * hour),
+                             "complaint": "k2", "key": "true", "department": "finance"}),
+        RawEntry("c", None, {"type": "complaint.opened", "ts": str(bs.NOW - 90 * hour),
+                             "complaint": "k3", "key": "true", "department": "finance"}),
+        RawEntry("c", None, {"type": "complaint.callback", "ts": str(bs.NOW - 89 * hour),
+                             "complaint": "k3"}),
+    ])  # fmt: skip
+    app = WallboardApp(source, cfg, bs.frozen, page="alerts")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panel = str(app.complaints_panel.render())
+        assert "open 1  due 24h 1  overdue 1 (oldest 8h" in panel
+        assert "callback rate 7d 50% (1/2)  target 95%" in panel
+        groups = str(app.complaint_groups.render())
+        assert "ware[b]house[/b]" in groups and "\u202e" not in groups
+        finance = next(row for row in groups.splitlines() if row.startswith("finance"))
+        assert finance.split()[1:] == ["1", "1", "0", "0", "100%"]  # open, due, over, today

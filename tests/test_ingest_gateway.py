@@ -284,3 +284,20 @@ async def test_a_key_that_is_not_a_stream_writes_nothing(
         assert (await response.json())["error"] == "stream_misconfigured"
     assert redis_client.get(stream_key) == "a string"
     assert not redis_client.exists(f"wallboard:ingest:id:{stream_key}:w1")
+
+
+async def test_a_complaint_posted_with_a_json_boolean_key_is_written_as_text(
+        client: TestClient[Any, Any], redis_client: redis.Redis, stream_key: str) -> None:
+    body = {"type": "complaint.opened", "ts": TS, "complaint": "k1", "key": True,
+            "department": "warehouse", "shop": "tmall"}  # fmt: skip
+    response = await post(client, body)
+    assert response.status == 202
+    entries = redis_client.xrange(stream_key)
+    # `key` as the stream's `true`: the board reads it back as a key complaint.
+    assert entries[0][1] == {"type": "complaint.opened", "ts": str(TS), "complaint": "k1",  # type: ignore[index]
+                             "key": "true", "department": "warehouse", "shop": "tmall"}
+    bad = await post(client, {**body, "key": "maybe"})
+    assert bad.status == 400  # rejected by reason, as any bad event
+    [error] = (await bad.json())["errors"]
+    assert (error["reason"], error["field"]) == ("bad_value", "key")
+    assert redis_client.xlen(stream_key) == 1

@@ -407,3 +407,42 @@ async def test_tls_url_gives_a_tls_client_with_credentials_and_no_retries() -> N
     assert (kwargs["socket_timeout"], kwargs["ssl_cert_reqs"]) == (5.0, "none")
     assert feed.status.source == "rediss://board:***@redis.example:6380/0?ssl_cert_reqs=none s"
     await feed.close()
+
+
+async def test_complaints_written_four_days_apart_show_on_a_board_started_today(
+        redis_url: str, redis_client: redis.Redis, stream_key: str) -> None:  # fmt: skip
+    # The complaints stream is read back max(72 h, 7 x 24 h) + 24 h = 8 days, whatever the
+    # business-day backfill (from 11-10 04:00 here): both complaints show, the contact of
+    # 11-07 on the contact stream does not.
+    from wallboard.core.config_complaints import ComplaintsSection
+
+    cases = f"{stream_key}:cases"
+    clock = FixedClock("2026-11-11 15:00:00")
+    add(redis_client, stream_key, offered("old", ms("2026-11-07 10:00")), ms("2026-11-07 10:00"))
+    old: dict[str, Any] = {"type": "complaint.opened", "ts": ms("2026-11-07 10:00"),
+                           "complaint": "k1", "key": "true", "department": "warehouse"}
+    new: dict[str, Any] = {"type": "complaint.opened", "ts": ms("2026-11-11 10:00"),
+                           "complaint": "k2", "key": "true", "department": "finance"}
+    add(redis_client, cases, old, at_ms=int(old["ts"]))
+    add(redis_client, cases, new, at_ms=int(new["ts"]))
+    config = Config(feed=FeedSection(backoff_max_s=0.5),
+                    complaints=ComplaintsSection(stream=cases))  # fmt: skip
+    try:
+        feed = LiveFeed(redis_url, config.with_complaints([stream_key]), config, clock=clock)
+        async with running(feed):
+            complaints = snapshot_json(feed.state)["complaints"]
+            # k1: deadline 11-10 10:00 passed 29 h ago, never called back: overdue 104,400 s.
+            # k2: opened today, deadline 11-14 10:00 (67 h away): open, not due within 24 h.
+            assert (complaints["overdue"], complaints["oldest_overdue_s"]) == (1, 104_400.0)
+            assert (complaints["open_key"], complaints["due_24h"]) == (1, 0)
+            assert complaints["opened_today"] == 1
+            assert [d["name"] for d in complaints["by_department"]] == ["finance", "warehouse"]
+            assert snapshot_json(feed.state)["queues"] == []  # the 11-07 contact: not read
+            # A callback now, followed live, decides k2 in time.
+            add(redis_client, cases, {"type": "complaint.callback",
+                                      "ts": ms("2026-11-11 14:00"), "complaint": "k2"})
+            await wait_for(lambda: feed.state.events_applied == 3, 2.0, "callback applied")
+            complaints = snapshot_json(feed.state)["complaints"]
+            assert complaints["today"] == {"decided": 1, "in_time": 1, "callback_rate": 1.0}
+    finally:
+        redis_client.delete(cases)

@@ -223,3 +223,39 @@ def test_chats_get_replies_that_slow_down_in_the_double11_evening_peak() -> None
     evening = floor_response_rate("2026-11-11T21:30")
     # measured for seed 7: 0.91 at 15:00 against 0.70 at 21:30
     assert afternoon > 0.85 and evening < afternoon - 0.1
+
+
+def test_complaints_come_from_completed_contacts_some_called_back_late_some_never() -> None:
+    # A simulated day on a 120-agent floor (seed 3: 93 complaints, 35 key, 2 late, 3 never).
+    # Complaint events come from their own generator (`take_cases`), so the contact events
+    # are those of a run without them.
+    start, end = at("2026-11-09 04:00"), at("2026-11-10 04:00")
+    sim = Simulator(Profile(), start_ms=start, seed=3, tz=TZ, agents=120)
+    contacts = sim.run_until(end)
+    cases = sim.take_cases(end + 6 * 24 * HOUR)  # every callback and close planned
+    assert contacts == Simulator(Profile(), start_ms=start, seed=3, tz=TZ,
+                                 agents=120).run_until(end)  # fmt: skip
+    kinds = Counter(r["type"] for r in cases)
+    completed = sum(r["type"] == "contact.completed" for r in contacts)
+    # About share = 1% of the completed contacts complain (binomial: within 0.5%-1.5%).
+    assert 0.005 * completed < kinds["complaint.opened"] < 0.015 * completed
+    opened = {r["complaint"]: r for r in cases if r["type"] == "complaint.opened"}
+    key = {cid for cid, r in opened.items() if r["key"] == "true"}
+    assert 0.15 * len(opened) < len(key) < 0.45 * len(opened)  # key_share 0.3
+    assert {r["department"] for r in opened.values()} <= set(Profile().complaints.departments)
+    reached = {r["complaint"]: int(r["ts"]) for r in cases
+               if r["type"] == "complaint.callback" and r.get("outcome") == "reached"}
+    assert reached.keys() <= key  # only key complaints are called back
+    late = [cid for cid, ts in reached.items() if ts > int(opened[cid]["ts"]) + 72 * HOUR]
+    missed = key - reached.keys()
+    assert late and missed  # the demo shows both
+    assert any(r.get("outcome") == "no_answer" for r in cases)
+    assert [int(r["ts"]) for r in cases] == sorted(int(r["ts"]) for r in cases)
+    # Every one passes the contract and folds (complaints keep their own time: the contacts
+    # are not needed for their figures).
+    state = BoardState(load_config(None))
+    fold_until(state, [RawEntry(None, None, r) for r in cases], end)
+    snap = build_snapshot(state)
+    assert sum(snap.events_rejected.values()) == 0
+    assert snap.complaints.open_key + snap.complaints.rolling.decided == len(
+        {cid for cid in key if int(opened[cid]["ts"]) <= end})

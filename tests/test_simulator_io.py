@@ -66,10 +66,18 @@ def test_file_and_redis_outputs_agree(tmp_path: Path, redis_url: str, redis_clie
     code, _, err = simulate("--out", str(out), "--seed", "5", *SPAN)
     assert code == 0, err
     from_file = read_lines(out)
-    code, _, err = simulate("--redis", redis_url, "--stream", stream_key, "--seed", "5", *SPAN)
-    assert code == 0, err
+    cases = f"{stream_key}:cases"  # complaints: their own stream in Redis, the file in a file
+    try:
+        code, _, err = simulate("--redis", redis_url, "--stream", stream_key, "--cases-stream",
+                                cases, "--seed", "5", *SPAN)  # fmt: skip
+        assert code == 0, err
+        complaints = [fields for _id, fields in xrange(redis_client, cases)]
+    finally:
+        redis_client.delete(cases)
     entries = xrange(redis_client, stream_key)
-    assert [fields for _id, fields in entries] == from_file
+    assert [fields for _id, fields in entries] == [
+        f for f in from_file if not f["type"].startswith("complaint.")]
+    assert complaints == [f for f in from_file if f["type"].startswith("complaint.")]
     assert len(from_file) > 500
 
     # IDs follow event time: <ts>-<seq>, strictly increasing, seq counting equal times.
@@ -89,7 +97,8 @@ def test_file_and_redis_outputs_agree(tmp_path: Path, redis_url: str, redis_clie
     assert [f for _, f in window] == [f for f in from_file if lo <= int(f["ts"]) <= hi]
 
     # A past span cannot go under entries already there: a clear error, nothing written.
-    code, _, err = simulate("--redis", redis_url, "--stream", stream_key, "--seed", "5", *SPAN)
+    code, _, err = simulate("--redis", redis_url, "--stream", stream_key, "--cases-stream",
+                            cases, "--seed", "5", *SPAN)  # fmt: skip
     assert code == 1 and "entry IDs must follow event time" in err
     assert redis_client.xlen(stream_key) == len(entries)
 

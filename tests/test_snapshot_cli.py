@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import redis
 from click.testing import CliRunner
 
@@ -123,3 +124,47 @@ def test_bad_config_and_unreachable_redis_are_clear_errors(tmp_path: Path) -> No
     assert result.returncode == 3
     assert "cannot reach Redis at redis://user:***@127.0.0.1:1/0" in result.stderr
     assert "secret" not in result.stderr
+
+
+def test_snapshot_and_replay_read_the_complaints_stream_days_back(
+        tmp_path: Path, redis_client: redis.Redis, redis_url: str,
+        stream_key: str) -> None:  # fmt: skip
+    # Complaints on their own stream four days apart; the contact stream holds one contact
+    # of today. `snapshot --redis` and the replay engine read the complaints stream back
+    # 8 days (max(72 h, 7 x 24 h) + 24 h), the contacts from the business day only.
+    from feeds.replay_reader import lead_in_ms, redis_lines, start_for
+    from wallboard.core.config import load_config
+    from wallboard.core.snapshot import build_snapshot
+    from wallboard.replay.engine import Replay
+
+    cases = f"{stream_key}:cases"
+    config_path = tmp_path / "wallboard.toml"
+    config_path.write_text(f'[complaints]\nstream = "{cases}"\n')
+    old = event("complaint.opened", at("2026-11-07 10:00:00", 0), complaint="k1", key="true",
+                department="warehouse")
+    new = event("complaint.opened", at(T0, -3600), complaint="k2", key="true",
+                department="finance")
+    try:
+        for fields in (old, new):
+            redis_client.xadd(cases, fields, id=f"{fields['ts']}-*")  # type: ignore[arg-type]
+        offer = event("contact.offered", at(T0, 0), contact="c1", queue="presale",
+                      channel="chat")
+        redis_client.xadd(stream_key, offer, id=f"{offer['ts']}-*")  # type: ignore[arg-type]
+        out = json.loads(run(["snapshot", "--redis", redis_url, "--stream", stream_key,
+                              "--config", str(config_path), "--at", "2026-11-11T10:00:00+08:00",
+                              "--json"]).output)  # fmt: skip
+        complaints = out["complaints"]
+        # k1: deadline 11-10 10:00, 24 h ago: overdue 86,400 s; k2: opened 09:00 today, open.
+        assert (complaints["overdue"], complaints["oldest_overdue_s"]) == (1, 86_400.0)
+        assert (complaints["open_key"], complaints["opened_today"]) == (1, 1)
+        config = load_config(config_path)
+        start, end = at(T0, -1800), at(T0, 0)
+        lower = lead_in_ms(config, start)
+        replay = Replay(config, start, end)
+        replay.load(redis_lines(redis_client, config.with_complaints([stream_key]), lower, end,
+                                lower_for=start_for(config, lower, start)))  # fmt: skip
+        replay.seek(end)
+        # The replay at 10:00 shows what `snapshot --at 10:00` showed.
+        assert msgspec.to_builtins(build_snapshot(replay.state).complaints) == complaints
+    finally:
+        redis_client.delete(cases)

@@ -159,6 +159,10 @@ class Simulator:
         self.now = start_ms
         self.rng = rng = random.Random(seed)
         self.reply_rng = random.Random(f"replies-{seed}")
+        # Complaints draw from their own generator: the contact events stay as they were.
+        self.case_rng = random.Random(f"cases-{seed}")
+        self._cases: list[tuple[int, int, Record]] = []  # (time, order, record), a heap
+        self._complaints = 0
         n_agents = profile.floor.agents if agents is None else agents
         n_queues = len(profile.queues) if queues is None else queues
         if n_agents < 0:
@@ -269,6 +273,59 @@ class Simulator:
             out.extend(due)
             out.sort(key=_by_ts)
         return out
+
+    def take_cases(self, until_ms: int) -> list[Record]:
+        """Complaint events (the complaints stream) stamped up to `until_ms`, in time order,
+        then forgotten; callbacks and closes planned later stay for a later call."""
+        out: list[Record] = []
+        cases = self._cases
+        while cases and cases[0][0] <= until_ms:
+            out.append(heapq.heappop(cases)[2])
+        return out
+
+    def _complaint(self, t: int, contact: _Contact, queue: str, agent: str) -> None:
+        """Perhaps a complaint from a completed contact; a key one gets callbacks (a first
+        attempt that does not reach the customer now and then, some late, a few never)."""
+        params = self.profile.complaints
+        rng = self.case_rng
+        if rng.random() >= params.share:
+            return
+        self._complaints += 1
+        cid = f"{self._prefix}k{_base36(self._complaints)}"
+        key = rng.random() < params.key_share
+        opened_at = t + int(rng.uniform(1, 600) * 1000)
+        seq = self._seq
+
+        def plan(at: int, record: Record) -> None:
+            heapq.heappush(self._cases, (at, next(seq), record))
+
+        plan(opened_at, {"type": "complaint.opened", "ts": str(opened_at), "complaint": cid,
+                         "contact": contact.id, "key": "true" if key else "false",
+                         "department": rng.choice(params.departments), "shop": contact.shop,
+                         "queue": queue, "agent": agent})  # fmt: skip
+        hour = 3_600_000
+        if not key:
+            closed = opened_at + int(rng.expovariate(1 / (params.close_after_h * 6)) * hour)
+            plan(closed, {"type": "complaint.closed", "ts": str(closed), "complaint": cid,
+                          "resolution": "resolved"})  # fmt: skip
+            return
+        if rng.random() < params.missed_share:
+            return  # never called back: overdue at its deadline
+        caller = agent if rng.random() < 0.7 else rng.choice(self.agents).id
+        reached = opened_at + int(math.exp(math.log(params.callback_median_h)
+                                           + params.callback_sigma * self._case_gauss()) * hour)
+        if rng.random() < params.no_answer_share:
+            tried = opened_at + (reached - opened_at) // 2
+            plan(tried, {"type": "complaint.callback", "ts": str(tried), "complaint": cid,
+                         "agent": caller, "outcome": "no_answer"})  # fmt: skip
+        plan(reached, {"type": "complaint.callback", "ts": str(reached), "complaint": cid,
+                       "agent": caller, "outcome": "reached"})  # fmt: skip
+        closed = reached + int(rng.expovariate(1 / params.close_after_h) * hour)
+        plan(closed, {"type": "complaint.closed", "ts": str(closed), "complaint": cid,
+                      "resolution": "resolved"})  # fmt: skip
+
+    def _case_gauss(self) -> float:
+        return self._normal[int(self.case_rng.random() * _NORMAL_POINTS)]
 
     def take_control(self) -> list[Record]:
         """Control-stream events produced so far (`reserve.response`), then forgotten."""
@@ -699,6 +756,7 @@ class Simulator:
             if rng.random() < self._rating_share:
                 record["rating"] = self._ratings[weighted(rng, self._rating_cum)]
             self._out.append(record)
+            self._complaint(t, contact, q.name, agent.id)
         self._release(t, agent)
 
 

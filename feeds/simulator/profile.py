@@ -113,6 +113,23 @@ class OutcomeParams(_Section):
         default_factory=lambda: [0.03, 0.04, 0.10, 0.28, 0.55])  # fmt: skip  # ratings 1..5
 
 
+def _departments() -> list[str]:
+    return ["warehouse", "operations", "finance", "product", "logistics"]
+
+
+class ComplaintParams(_Section):
+    """Complaints raised from completed contacts, and the callbacks of the key ones."""
+
+    share: float = 0.01  # completed contacts that become a complaint
+    key_share: float = 0.3  # complaints that are key ones (a 72 h callback deadline)
+    departments: list[str] = msgspec.field(default_factory=_departments)
+    callback_median_h: float = 20.0  # log-normal delay to the reached callback (some late)
+    callback_sigma: float = 0.9
+    no_answer_share: float = 0.25  # a first attempt that does not reach the customer
+    missed_share: float = 0.08  # key complaints never called back
+    close_after_h: float = 2.0  # closed this long after the reached callback (mean)
+
+
 class ReserveParams(_Section):
     accept_share: float = 0.8  # reserve agents who accept a callout
     delay_median_s: float = 60.0  # log-normal response delay, clipped to [min, max]
@@ -169,6 +186,7 @@ class Profile(_Section):
     bot: BotParams = msgspec.field(default_factory=BotParams)
     outcomes: OutcomeParams = msgspec.field(default_factory=OutcomeParams)
     reserve: ReserveParams = msgspec.field(default_factory=ReserveParams)
+    complaints: ComplaintParams = msgspec.field(default_factory=ComplaintParams)
     channels: dict[str, ChannelParams] = msgspec.field(default_factory=_channels)
     queues: list[QueueParams] = msgspec.field(default_factory=_queues)
 
@@ -230,6 +248,16 @@ def _check(profile: Profile) -> list[tuple[str, str]]:
     ratings = profile.outcomes.rating_weights
     if len(ratings) != 5 or any(w < 0 for w in ratings) or sum(ratings) <= 0:
         problems.append(("outcomes.rating_weights", "needs 5 non-negative weights (1..5)"))
+    cases = profile.complaints
+    share("complaints.share", cases.share)
+    share("complaints.key_share", cases.key_share)
+    share("complaints.no_answer_share", cases.no_answer_share)
+    share("complaints.missed_share", cases.missed_share)
+    positive("complaints.callback_median_h", cases.callback_median_h)
+    non_negative("complaints.callback_sigma", cases.callback_sigma)
+    positive("complaints.close_after_h", cases.close_after_h)
+    if not cases.departments or any(not d.strip() or len(d) > 256 for d in cases.departments):
+        problems.append(("complaints.departments", "needs names of 1 to 256 characters"))
     res = profile.reserve
     share("reserve.accept_share", res.accept_share)
     positive("reserve.delay_median_s", res.delay_median_s)

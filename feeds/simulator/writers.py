@@ -160,13 +160,21 @@ def span_sink(client: redis.Redis, stream: str, start_ms: int) -> RedisSink:
     return RedisSink(client, stream, EntryIds(top))
 
 
-def run_span(sim: Simulator, sink: Sink, to_ms: int, chunk_ms: int = CHUNK_MS) -> int:
-    """Simulate up to `to_ms` as fast as possible into `sink`; the number of events."""
+def run_span(sim: Simulator, sink: Sink, to_ms: int, chunk_ms: int = CHUNK_MS,
+             cases: Sink | None = None) -> int:  # fmt: skip
+    """Simulate up to `to_ms` as fast as possible into `sink` (complaint events into `cases`,
+    when given); the number of events."""
     written = 0
     for batch in chunks(sim, to_ms, chunk_ms):
         sink.write(batch)
         written += len(batch)
+        if cases is not None:
+            complaints = sim.take_cases(sim.now)
+            cases.write(complaints)
+            written += len(complaints)
     sink.flush()
+    if cases is not None:
+        cases.flush()
     return written
 
 
@@ -229,7 +237,8 @@ class LiveStats(msgspec.Struct):
 def run_live(sim: Simulator, sink: Sink, *, speed: float = 1.0, tick_s: float = 0.05,
              duration_s: float | None = None, until_ms: int | None = None,
              stop: threading.Event | None = None, control: ControlLink | None = None,
-             clock: Callable[[], float] = time.monotonic) -> LiveStats:  # fmt: skip
+             clock: Callable[[], float] = time.monotonic,
+             cases: Sink | None = None) -> LiveStats:  # fmt: skip
     """Every `tick_s` of wall time, write the events that are due: simulated time runs `speed`
     times faster than the wall clock. Stops after `duration_s` (wall), at simulated `until_ms`,
     or when `stop` is set. A tick that falls behind is not made up in a burst."""
@@ -247,6 +256,12 @@ def run_live(sim: Simulator, sink: Sink, *, speed: float = 1.0, tick_s: float = 
         sink.write(batch)
         sink.flush()
         stats.events += len(batch)
+        if cases is not None:  # the complaints stream
+            complaints = sim.take_cases(target)
+            if complaints:
+                cases.write(complaints)
+                cases.flush()
+                stats.events += len(complaints)
         stats.ticks += 1
         stats.tick_events.append(len(batch))
         if control is not None:

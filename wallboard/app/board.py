@@ -48,6 +48,7 @@ from widgets.alerts import (
     active_alerts,
     unacked_critical,
 )
+from widgets.complaints import ComplaintGroups, ComplaintsPanel
 from widgets.floor import FloorSummary
 from widgets.fmt import RoundLimits
 from widgets.header import BoardHeader
@@ -135,6 +136,11 @@ class WallboardApp(App[None]):
         self.banner = AlertBanner(id="banner")
         self.alert_list = AlertList(id="alert-list")
         self.callout_list = CalloutList(id="callout-list")
+        # Key complaints (docs/board.md): on the alerts page until the rollups page mounts
+        # the by-department / by-shop table.
+        self.complaints_panel = ComplaintsPanel(config.complaints.target, id="complaints")
+        self.complaint_groups = ComplaintGroups(config.complaints.target,
+                                                id="complaint-groups")  # fmt: skip
         self._rung: set[str] = set()  # critical alerts the bell has rung for
         # Called with every snapshot of a live, caught-up feed (webhooks): never during a
         # backfill, a replay or a reconnect, when alerts of the past would look new.
@@ -174,6 +180,9 @@ class WallboardApp(App[None]):
             with Vertical(id="alerts"):
                 yield self.alert_list
                 yield self.callout_list
+                with Horizontal(id="complaints-row"):
+                    yield self.complaints_panel
+                    yield self.complaint_groups
             with Vertical(id="queues"):
                 yield self.queue_table
             with Vertical(id="agents"):
@@ -351,6 +360,8 @@ class WallboardApp(App[None]):
             alerts += [a for a in reversed(snap.alerts) if a.cleared_at is not None]
             self.alert_list.set_items([AlertRow(a, self.now_ms) for a in alerts])
             self.callout_list.show(snap, self.now_ms)
+            self.complaints_panel.show(snap)
+            self.complaint_groups.show(snap)
 
     def _ring_for(self, snap: Snapshot) -> None:
         """The terminal bell, once per new unacknowledged critical alert (if configured)."""

@@ -83,7 +83,7 @@ def aggregate(redis_url: str, streams: tuple[str, ...], snapshot_key: str, rate_
     listen = http_address or ((api.host, api.port) if api.port is not None else None)
     tokens = _api_tokens(api.tokens_file, config_path) if listen is not None else ()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    aggregator = Aggregator(redis_url, config.with_control(list(streams)), config,
+    aggregator = Aggregator(redis_url, config.with_complaints(list(streams)), config,
                             snapshot_key=snapshot_key, rate_hz=rate_hz, maxlen=maxlen,
                             aggregator_id=aggregator_id)  # fmt: skip
 

@@ -54,7 +54,7 @@ def board(redis_url: str, streams: tuple[str, ...], config_path: str | None, kio
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     _merge_roster(redis_url, config)
-    feed = LiveFeed(redis_url, config.with_control(list(streams)), config, clock=wall_clock)
+    feed = LiveFeed(redis_url, config.with_complaints(list(streams)), config, clock=wall_clock)
     app = WallboardApp(feed, config, wall_clock, kiosk=kiosk, page=page,
                        user=user or login_name(), control=control_sink(redis_url, config))
     run_board(app, notifier)

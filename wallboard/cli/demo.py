@@ -119,6 +119,9 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
         sim = Simulator(chosen, start_ms=start, seed=seed, tz=config.tz, agents=agents)
         sink = RedisSink(client, stream, EntryIds(stream_top(client, stream)), follow_top=True)
         control = ControlLink(client, config.board.control_stream or "wallboard:control")
+        cases_key = config.complaints.stream
+        cases = RedisSink(client, cases_key, EntryIds(stream_top(client, cases_key)),
+                          follow_top=True) if cases_key else None  # fmt: skip
         wall0 = time.monotonic()
 
         def sim_clock() -> int:
@@ -128,13 +131,15 @@ def demo(redis_url: str | None, kiosk: bool, page: str | None, speed: float, pro
         def simulate() -> None:
             try:
                 # run_live's own start is microseconds after wall0: the clocks agree
-                run_live(sim, sink, speed=speed, stop=stop, control=control)
+                run_live(sim, sink, speed=speed, stop=stop, control=control, cases=cases)
             finally:
                 sink.close()
+                if cases is not None:
+                    cases.close()
 
         simulator = threading.Thread(target=simulate, name="simulator", daemon=True)
         simulator.start()
-        feed = LiveFeed(redis_url, config.with_control([]), config, clock=sim_clock)
+        feed = LiveFeed(redis_url, config.with_complaints([]), config, clock=sim_clock)
         # `c` calls the simulated reserve in (the simulator answers on the control stream).
         app = WallboardApp(feed, config, sim_clock, kiosk=kiosk, page=page,
                            user=user or login_name(), control=control_sink(redis_url, config))

@@ -30,14 +30,14 @@ def export(redis_url: str, streams: tuple[str, ...], from_text: str, to_text: st
     `wallboard replay --file`, `report --file` and `snapshot --file` read."""
     from feeds.export import export_window
     from feeds.redis_window import RedisUnavailable, connect
-    from feeds.replay_reader import lead_in_ms, stream_top_ms
+    from feeds.replay_reader import lead_in_ms, start_for, stream_top_ms
 
     if not output.endswith(".gz"):
         raise click.BadParameter("the archive is gzip NDJSON: name it *.ndjson.gz",
                                  param_hint="-o")  # fmt: skip
     config = load_config_or_fail(config_path)
     start, end = parse_window(config, from_text, to_text)
-    names = config.with_control(list(streams))  # board.control_stream too
+    names = config.with_complaints(list(streams))  # the control and complaints streams too
     lower = lead_in_ms(config, start)
     try:
         client = connect(redis_url)
@@ -52,7 +52,8 @@ def export(redis_url: str, streams: tuple[str, ...], from_text: str, to_text: st
                     bar.update(step)
                     done[0] += step * 1000
 
-            count = export_window(client, names, lower, end, output, seen)
+            count = export_window(client, names, lower, end, output, seen,
+                                  start_for(config, lower, start))  # fmt: skip
     except RedisUnavailable as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(3)

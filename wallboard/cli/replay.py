@@ -96,10 +96,11 @@ def load_window(config: Config, redis_url: str | None, streams: tuple[str, ...],
         return replay
     assert redis_url is not None
     from feeds.redis_window import RedisUnavailable, connect
-    from feeds.replay_reader import lead_in_ms, redis_lines, stream_top_ms
+    from feeds.replay_reader import lead_in_ms, redis_lines, start_for, stream_top_ms
 
-    names = config.with_control(list(streams))  # as `wallboard snapshot` reads
+    names = config.with_complaints(list(streams))  # as `wallboard snapshot` reads
     lower = lead_in_ms(config, start)
+    lower_for = start_for(config, lower, start)
     try:
         client = connect(redis_url)
         top = stream_top_ms(client, names) or lower
@@ -112,7 +113,7 @@ def load_window(config: Config, redis_url: str | None, streams: tuple[str, ...],
                     bar.update(step)
                     done[0] += step * 1000
 
-            replay.load(redis_lines(client, names, lower, end, seen_ms))
+            replay.load(redis_lines(client, names, lower, end, seen_ms, lower_for))
     except RedisUnavailable as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(3)

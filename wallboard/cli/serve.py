@@ -106,7 +106,7 @@ def session(redis_url: str, snapshot_key: str, fold: bool, streams: tuple[str, .
                                  key=os.environ.get("WALLBOARD_AUDIT_KEY"),
                                  peer=os.environ.get("WALLBOARD_AUDIT_PEER"))  # fmt: skip
     run_snapshot_board(redis_url, snapshot_key, config, kiosk=kiosk, page=page,
-                       fold_streams=config.with_control(list(streams)) if fold else None,
+                       fold_streams=config.with_complaints(list(streams)) if fold else None,
                        role=role, user=user, control=control)  # fmt: skip
 
 

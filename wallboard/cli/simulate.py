@@ -25,6 +25,9 @@ DEFAULT_CONTROL = "wallboard:control"
               help=f"Stream key to write (default from config: {DEFAULT_STREAM}).")
 @click.option("--control-stream", default=DEFAULT_CONTROL, show_default=True, metavar="KEY",
               help="Control stream read for reserve callouts (live Redis mode).")
+@click.option("--cases-stream", metavar="KEY",
+              help="Stream key for complaint events (default from config: [complaints] "
+                   "stream, wallboard:cases; with --out they go to the file).")
 @click.option("--out", "out_path", metavar="FILE",
               help="Write NDJSON to FILE instead (.gz compresses; - is standard output).")
 @click.option("--profile", default="normal", show_default=True, metavar="NAME|PATH",
@@ -49,9 +52,10 @@ DEFAULT_CONTROL = "wallboard:control"
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on standard error.")
 @click.pass_context
 def simulate(ctx: click.Context, redis_url: str | None, stream: str | None, control_stream: str,
-             out_path: str | None, profile: str, agents: int | None, queues: int | None,
-             seed: int | None, speed: float, from_text: str | None, to_text: str | None,
-             duration: float | None, config_path: str | None, quiet: bool) -> None:  # fmt: skip
+             cases_stream: str | None, out_path: str | None, profile: str, agents: int | None,
+             queues: int | None, seed: int | None, speed: float, from_text: str | None,
+             to_text: str | None, duration: float | None, config_path: str | None,
+             quiet: bool) -> None:  # fmt: skip
     """Simulate a contact-centre floor and write its events, live or for a span."""
     import random
 
@@ -108,32 +112,40 @@ def simulate(ctx: click.Context, redis_url: str | None, stream: str | None, cont
     say(f"simulating profile {chosen.name!r}, {len(sim.agents)} agents, "
         f"{len(sim.queues)} queues, seed {seed}: {mode} into {where}")  # fmt: skip
     sink: Sink
+    cases: Sink | None = None
+    cases_key = cases_stream or config.complaints.stream
     control: ControlLink | None = None
     began = time.perf_counter()
     try:
         if out_path:
-            sink = FileSink(out_path)
+            sink = cases = FileSink(out_path)  # complaints travel with the others in a file
         else:
             assert redis_url is not None
             client = connect(redis_url)
             if end is not None:
                 sink = span_sink(client, key, start)
+                if cases_key:
+                    cases = span_sink(client, cases_key, start)
             else:
                 top = stream_top(client, key)
                 if top is not None and top[0] > start:
                     say(f"note: {key} already has entries up to {top[0]}-{top[1]}; new IDs "
                         "continue after them")  # fmt: skip
                 sink = RedisSink(client, key, EntryIds(top), follow_top=True)
+                if cases_key:
+                    cases = RedisSink(client, cases_key, EntryIds(stream_top(client, cases_key)),
+                                      follow_top=True)  # fmt: skip
                 control = ControlLink(client, control_stream)
         try:
             if end is not None:
-                count = run_span(sim, sink, end)
+                count = run_span(sim, sink, end, cases=cases)
                 elapsed = time.perf_counter() - began
                 say(f"wrote {count} events in {elapsed:.2f} s "
                     f"({count / max(elapsed, 1e-9):,.0f} events/s)")  # fmt: skip
             else:
                 try:
-                    stats = run_live(sim, sink, speed=speed, duration_s=duration, control=control)
+                    stats = run_live(sim, sink, speed=speed, duration_s=duration, control=control,
+                                     cases=cases)  # fmt: skip
                 except KeyboardInterrupt:
                     say("stopped")
                     return
@@ -143,6 +155,8 @@ def simulate(ctx: click.Context, redis_url: str | None, stream: str | None, cont
                     f"p99 {p99:.1f} ms)")  # fmt: skip
         finally:
             sink.close()
+            if cases is not None and cases is not sink:
+                cases.close()
     except RedisUnavailable as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(3)

@@ -53,13 +53,14 @@ def snapshot(ctx: click.Context, redis_url: str | None, streams: tuple[str, ...]
     else:
         assert redis_url is not None
         from feeds.redis_window import RedisUnavailable, connect, read_streams
-        from feeds.replay_reader import lead_in_ms
+        from feeds.replay_reader import lead_in_ms, start_for
 
         start = lead_in_ms(config, at)
         try:
             client = connect(redis_url)
-            keys = config.with_control(list(streams))
-            fold_until(state, read_streams(client, keys, start), at)
+            keys = config.with_complaints(list(streams))  # control and complaints too
+            fold_until(state, read_streams(client, keys, start,
+                                           start_for=start_for(config, start, at)), at)
         except RedisUnavailable as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(3)

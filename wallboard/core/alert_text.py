@@ -18,6 +18,7 @@ _WHAT = {
     "feed_stale": "feed stale for {v:.0f}s",
     "oldest_open_round": "a customer has waited {v:.0f}s for a reply (limit {limit:.0f}s)",
     "response_rate": "window response rate {points:.1f} points below target",
+    "complaint_overdue": "{v:.0f} key complaints overdue for a callback (limit {limit:.0f})",
 }
 
 

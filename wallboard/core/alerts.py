@@ -285,6 +285,12 @@ class AlertEngine:
                     if value > warn or agent.agent in tracks:
                         observe(rule, agent.agent, value, now)
 
+    def evaluate_complaints(self, overdue: int, now: int) -> None:
+        """complaint_overdue: key complaints overdue for a callback (docs/metrics.md)."""
+        rule = self.rules.get("complaint_overdue")
+        if rule is not None:
+            self.observe(rule, None, overdue, now)
+
     def evaluate_feed(self, stale_s: float, now: int) -> None:
         rule = self.rules.get("feed_stale")
         if rule is not None:

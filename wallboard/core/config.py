@@ -35,6 +35,7 @@ from wallboard.core.config_bounds import (
     Seconds,
     ThresholdSeconds,
 )
+from wallboard.core.config_complaints import ComplaintsSection
 from wallboard.core.config_errors import control_chars, escape, explain
 from wallboard.core.config_ingest import IngestSection
 from wallboard.core.config_response import (
@@ -191,6 +192,7 @@ class Config(_Section, dict=True):
     api: ApiSection = msgspec.field(default_factory=ApiSection)  # `wallboard aggregate --http`
     response: ResponseSection = msgspec.field(default_factory=ResponseSection)
     groups: dict[str, GroupSection] = msgspec.field(default_factory=dict)
+    complaints: ComplaintsSection = msgspec.field(default_factory=ComplaintsSection)
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -206,6 +208,12 @@ class Config(_Section, dict=True):
         keys = list(streams) or self.streams
         control = self.board.control_stream
         return [*keys, control] if control and control not in keys else keys
+
+    def with_complaints(self, streams: list[str]) -> list[str]:
+        """`with_control(streams)` plus the complaints stream (`[complaints] stream`)."""
+        keys = self.with_control(streams)
+        cases = self.complaints.stream
+        return [*keys, cases] if cases and cases not in keys else keys
 
     @cached_property
     def day_start(self) -> tuple[int, int]:

@@ -95,6 +95,7 @@ class AlertsSection(_Section):
     feed_stale: SecondsRuleSection = msgspec.field(default_factory=SecondsRuleSection)
     oldest_open_round: SecondsRuleSection = msgspec.field(default_factory=SecondsRuleSection)
     response_rate: GapRuleSection = msgspec.field(default_factory=GapRuleSection)
+    complaint_overdue: AlertRuleSection = msgspec.field(default_factory=AlertRuleSection)
 
 
 class StaffingSection(_Section):
@@ -157,4 +158,6 @@ def rule_defaults(load: AgentLoadSection) -> dict[str, RuleDefaults]:
         # window response rate below `[response] target`: the value is the gap (target - rate)
         "response_rate": RuleDefaults("queue", 0.0, 0.10, -0.02, clear_after_s=60,
                                       min_contacts=10),
+        # key complaints past their callback deadline, not called back, not closed
+        "complaint_overdue": RuleDefaults("board", 0, 4, 0, clear_after_s=300),
     }

@@ -17,6 +17,8 @@ FIELDS: Final = (
     "type", "ts", "key", "contact", "queue", "channel", "shop", "agent", "via", "outcome",
     "value", "rating", "to_queue", "state", "reason", "name", "team", "level", "shops",
     "queues", "pool", "alert", "by", "callout", "agents", "response", "entry_id",
+    # Complaint events only (docs/events.md, complaints); `key_complaint` is the wire's `key`.
+    "complaint", "department", "resolution", "key_complaint",
 )  # fmt: skip
 
 
@@ -41,7 +43,10 @@ class Event:
                  queues: tuple[str, ...] | None = None, pool: str | None = None,
                  alert: str | None = None, by: str | None = None,
                  callout: str | None = None, agents: tuple[str, ...] | None = None,
-                 response: str | None = None, entry_id: str | None = None) -> None:  # fmt: skip
+                 response: str | None = None, entry_id: str | None = None,
+                 complaint: str | None = None, department: str | None = None,
+                 resolution: str | None = None,
+                 key_complaint: bool | None = None) -> None:  # fmt: skip
         self.type = type
         self.ts = ts
         self.key = key
@@ -69,13 +74,18 @@ class Event:
         self.agents = agents
         self.response = response
         self.entry_id = entry_id
+        self.complaint = complaint
+        self.department = department
+        self.resolution = resolution
+        self.key_complaint = key_complaint
 
     def _values(self) -> tuple[object, ...]:
         return (self.type, self.ts, self.key, self.contact, self.queue, self.channel, self.shop,
                 self.agent, self.via, self.outcome, self.value, self.rating, self.to_queue,
                 self.state, self.reason, self.name, self.team, self.level, self.shops,
                 self.queues, self.pool, self.alert, self.by, self.callout, self.agents,
-                self.response, self.entry_id)  # fmt: skip
+                self.response, self.entry_id, self.complaint, self.department,
+                self.resolution, self.key_complaint)  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Event):

@@ -53,6 +53,13 @@ ALERT_ACK: Final = "alert.ack"
 CALLOUT: Final = "reserve.callout"
 CALLOUT_RESPONSE: Final = "reserve.response"
 RESPONSES: Final = frozenset({"accepted", "declined"})
+# Complaints (docs/events.md, "Complaints"), on their own stream (`[complaints] stream`).
+COMPLAINT_OPENED: Final = "complaint.opened"
+COMPLAINT_CALLBACK: Final = "complaint.callback"
+COMPLAINT_CLOSED: Final = "complaint.closed"
+COMPLAINT_TYPES: Final = frozenset({COMPLAINT_OPENED, COMPLAINT_CALLBACK, COMPLAINT_CLOSED})
+REACHED: Final = "reached"
+CALLBACK_OUTCOMES: Final = frozenset({REACHED, "no_answer"})
 
 # Required fields per type, beyond `type` and a readable time.
 REQUIRED: Final[dict[str, tuple[str, ...]]] = {
@@ -69,6 +76,9 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     ALERT_ACK: ("alert", "by"),
     CALLOUT: ("callout", "queue", "agents"),
     CALLOUT_RESPONSE: ("callout", "agent", "response"),
+    COMPLAINT_OPENED: ("complaint",),
+    COMPLAINT_CALLBACK: ("complaint",),
+    COMPLAINT_CLOSED: ("complaint",),
 }
 EVENT_TYPES: Final = frozenset(REQUIRED)
 
@@ -94,6 +104,10 @@ STRING_FIELDS: Final = (
     "shops", "queues", "pool", "alert", "by", "callout", "agents", "response",
 )  # fmt: skip
 _NUMERIC_OK: Final = frozenset({"ts", "value", "rating", "v"})
+# Known to complaint events only (any other type ignores them, as it ignores unknown fields).
+# `key` is `true` | `false`: strings in stream fields, JSON booleans in NDJSON and over HTTP.
+COMPLAINT_FIELDS: Final = ("complaint", "key", "department", "resolution")
+_KEY_TEXT: Final = {"true": True, "false": False}
 
 # C0 controls, DEL and C1 controls (which include the 8-bit CSI), and lone surrogates: bytes
 # that were not UTF-8, told apart from controls only on the (rare) way out.
@@ -182,6 +196,19 @@ def _decode(fields: object, entry_id: str | None) -> Event | Rejection:
         else:
             return Rejection("malformed", name, f"{name} is not a string", entry_id)
         values[name] = text
+    kind_given = values.get("type")
+    key_flag: bool | None = None
+    if kind_given in COMPLAINT_TYPES:
+        for name in COMPLAINT_FIELDS:
+            raw = fields.get(name)
+            if raw is None:
+                continue
+            if name == "key" and isinstance(raw, bool):
+                key_flag = raw
+                continue
+            if not isinstance(raw, str):
+                return Rejection("malformed", name, f"{name} is not a string", entry_id)
+            values[name] = raw
 
     if entry_id is None:
         entry_id = values.get("_id")
@@ -256,6 +283,17 @@ def _decode(fields: object, entry_id: str | None) -> Event | Rejection:
         by = values.get("by")
         if by is not None and by not in REPLY_BY:
             return Rejection("bad_value", "by", f"unknown reply author {by[:40]!r}", entry_id, ts)
+    if kind in COMPLAINT_TYPES:
+        key_text = values.get("key")
+        if key_text is not None:
+            if key_text not in _KEY_TEXT:
+                return Rejection("bad_value", "key", "key is neither true nor false", entry_id, ts)
+            key_flag = _KEY_TEXT[key_text]
+        outcome = values.get("outcome")
+        if kind == COMPLAINT_CALLBACK and outcome is not None \
+                and outcome not in CALLBACK_OUTCOMES:  # fmt: skip
+            return Rejection("bad_value", "outcome", "unknown callback outcome "
+                             f"{outcome[:40]!r}", entry_id, ts)  # fmt: skip
     agents_text = values.get("agents")
     agents = None if agents_text is None else _comma_list(agents_text)
     if kind == CALLOUT and not agents:
@@ -288,7 +326,8 @@ def _decode(fields: object, entry_id: str | None) -> Event | Rejection:
                  get("to_queue"), state, get("reason"), get("name"), get("team"), get("level"),
                  None if shops_text is None else _comma_list(shops_text),
                  None if queues_text is None else _comma_list(queues_text), pool, get("alert"),
-                 get("by"), get("callout"), agents, response, entry_id)  # fmt: skip
+                 get("by"), get("callout"), agents, response, entry_id, get("complaint"),
+                 get("department"), get("resolution"), key_flag)  # fmt: skip
 
 
 def encode_fields(event: Event) -> dict[str, str]:
@@ -312,4 +351,18 @@ def encode_fields(event: Event) -> dict[str, str]:
         out["agents"] = ",".join(event.agents)
     if event.key is not None:
         out["id"] = event.key
+    for name in ("complaint", "department", "resolution"):
+        text = getattr(event, name)
+        if text is not None:
+            out[name] = text
+    if event.key_complaint is not None:
+        out["key"] = "true" if event.key_complaint else "false"
+    return out
+
+
+def encode_json(event: Event) -> dict[str, object]:
+    """The event as an NDJSON line's object: `encode_fields`, with `key` a JSON boolean."""
+    out: dict[str, object] = dict(encode_fields(event))
+    if event.key_complaint is not None:
+        out["key"] = event.key_complaint
     return out

@@ -17,6 +17,7 @@ from mypy_extensions import mypyc_attr
 from wallboard.core import events as ev
 from wallboard.core.alerts import AlertEngine
 from wallboard.core.businessday import BusinessCalendar, BusinessDay
+from wallboard.core.complaints import ComplaintBook
 from wallboard.core.config import Config
 from wallboard.core.events import Event, Rejection
 from wallboard.core.future_rule import future_limit_ms, future_rejection
@@ -74,6 +75,8 @@ class BoardState:
         self.alerts = AlertEngine(config)
         self._agent_watch = self.alerts.agent_watch()
         self.reserve = CalloutBook(config)
+        # Complaints keep their own time (days, not the business day): docs/metrics.md.
+        self.complaints = ComplaintBook(config.complaints)
         # Touched since the last alert evaluation, in the order touched (deterministic).
         self.dirty_agents: dict[str, AgentState] = {}
         self._next_eval = 0  # the next whole second the alert rules are evaluated at
@@ -122,6 +125,14 @@ class BoardState:
         if key is not None and self.keys.seen_before(key, ts):
             self.events_duplicate += 1
             return False
+        if event.type in _CLOCKLESS:
+            # A complaint event moves no clock: its stream is read days back, and the board's
+            # day, windows and alert rules must not replay those days.
+            self.events_applied += 1
+            if ts > self._newest:  # noqa: PLR1730
+                self._newest = ts
+            self.complaints.apply(event)
+            return True
         if ts > self.as_of:
             if ts > self._next_eval:
                 self._evaluate_before(ts)
@@ -158,6 +169,7 @@ class BoardState:
             ledger.settle(day_start, as_of)
         self.keys.forget_before(as_of)
         self.gate.forget_before(as_of)
+        self.complaints.forget(as_of, day_start)
 
     # ---- time ---------------------------------------------------------------------------
 
@@ -223,6 +235,7 @@ class BoardState:
                       if queue.ledger.settle(day_start, at) or queue.waiting
                       or queue.open_rounds or alerts.watching(queue.name)]  # fmt: skip
             alerts.evaluate_queues(judged, at)
+            alerts.evaluate_complaints(self.complaints.overdue_count(at), at)
             if at >= self._next_agents_eval:
                 alerts.evaluate_agents(self.agents.values(), at,
                                        (self.calendar, self.day, self.as_of))  # fmt: skip
@@ -620,6 +633,9 @@ class BoardState:
     def _callout_response(self, event: Event) -> None:
         self.reserve.respond(event.callout, event.agent, event.response,  # type: ignore[arg-type]
                              event.ts)
+
+
+_CLOCKLESS: Final = ev.COMPLAINT_TYPES
 
 
 # Plain functions, not bound methods: a state holding its own bound methods is a reference

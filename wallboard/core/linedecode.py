@@ -85,16 +85,18 @@ _lenient_decoder: Final = msgspec.json.Decoder(LenientLine)
 # Loose: the known fields (and an archive's encoding mark) as any JSON, the unknown ones
 # skipped: not checked, as on the fast path (a number too large for Python's parser, bytes
 # that are not UTF-8 in them pass).
-_LOOSE_FIELDS: Final = (*ev.STRING_FIELDS, "_stream", ev.ENCODING_MARK)
+_LOOSE_FIELDS: Final = (*ev.STRING_FIELDS, *ev.COMPLAINT_FIELDS, "_stream", ev.ENCODING_MARK)
 _any_field: Any = msgspec.field
 LooseLine: Any = msgspec.defstruct("LooseLine", [
     (f"f{at}", Any, _any_field(default=None, name=name))
     for at, name in enumerate(_LOOSE_FIELDS)], gc=False)  # fmt: skip
 _loose_decoder: Final = msgspec.json.Decoder(LooseLine)
 _LINE_FIELDS: Final = (*ev.STRING_FIELDS, "_stream")
-# Where each required field sits in `astuple(line)`, per type.
+# Where each required field sits in `astuple(line)`, per type. Complaint events (rare, with
+# fields the line struct does not know) always go the slow way: they have no entry here.
 _REQUIRED: Final = {kind: tuple(_LINE_FIELDS.index(n) for n in names)
-                    for kind, names in ev.REQUIRED.items()}  # fmt: skip
+                    for kind, names in ev.REQUIRED.items()
+                    if kind not in ev.COMPLAINT_TYPES}  # fmt: skip
 _astuple: Final = msgspec.structs.astuple
 _KINDS: Final = {kind: kind for kind in ev.REQUIRED}  # the type string, one object a type
 _any_decoder: Final = msgspec.json.Decoder()
@@ -116,7 +118,8 @@ _POSITIONAL: Final = _LINE_FIELDS == (
 ) and FIELDS == (
     "type", "ts", "key", "contact", "queue", "channel", "shop", "agent", "via", "outcome",
     "value", "rating", "to_queue", "state", "reason", "name", "team", "level", "shops", "queues",
-    "pool", "alert", "by", "callout", "agents", "response", "entry_id")  # fmt: skip
+    "pool", "alert", "by", "callout", "agents", "response", "entry_id", "complaint",
+    "department", "resolution", "key_complaint")  # fmt: skip
 
 
 def parse_line(line: bytes) -> object:

@@ -11,6 +11,7 @@ import msgspec
 
 from wallboard.core.alert_text import describe
 from wallboard.core.alerts import AlertRecord
+from wallboard.core.complaints import Tally
 from wallboard.core.erlang import required_agents, required_positions, rule_of_thumb_agents
 from wallboard.core.events import AGENT_STATES
 from wallboard.core.fold import BoardState
@@ -187,6 +188,45 @@ class CalloutRecommendation(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class CallbackRate(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Key complaints decided in a period, those called back in time, and their ratio."""
+
+    decided: int
+    in_time: int
+    callback_rate: float | None
+    days: int | None = msgspec.field(default=None)  # `rolling` only
+
+
+class ComplaintGroup(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    open_key: int
+    due_24h: int
+    overdue: int
+    opened_today: int
+    rolling: CallbackRate
+
+
+class ComplaintsSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    today: CallbackRate
+    rolling: CallbackRate
+    open_key: int
+    due_24h: int
+    overdue: int
+    oldest_overdue_s: float | None
+    opened_today: int
+    by_department: list[ComplaintGroup]
+    by_shop: list[ComplaintGroup]
+
+
+def empty_complaints(rate_days: int = 7) -> ComplaintsSnapshot:
+    none = CallbackRate(decided=0, in_time=0, callback_rate=None)
+    return ComplaintsSnapshot(
+        today=none, rolling=CallbackRate(decided=0, in_time=0, callback_rate=None,
+                                         days=rate_days),
+        open_key=0, due_24h=0, overdue=0, oldest_overdue_s=None, opened_today=0,
+        by_department=[], by_shop=[])  # fmt: skip
+
+
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     snapshot_version: int
     site_name: str
@@ -208,6 +248,7 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     callouts: list[CalloutSnapshot] = msgspec.field(default_factory=list)
     callout_recommendations: list[CalloutRecommendation] = msgspec.field(default_factory=list)
     rollups: list[RollupSnapshot] = msgspec.field(default_factory=list)
+    complaints: ComplaintsSnapshot = msgspec.field(default_factory=empty_complaints)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -407,7 +448,37 @@ def build_snapshot(state: BoardState, *, with_agents: bool = True) -> Snapshot:
         callouts=[_callout_snapshot(state, c) for c in state.reserve.callouts.values()],
         callout_recommendations=_recommendations(state, queues),
         rollups=build_rollups(state, scan),
+        complaints=_complaints(state),
     )
+
+
+def _rate(decided: int, in_time: int, days: int | None = None) -> CallbackRate:
+    return CallbackRate(decided=decided, in_time=in_time, callback_rate=_ratio(in_time, decided),
+                        days=days)  # fmt: skip
+
+
+def _complaint_groups(tallies: dict[str, Tally], days: int) -> list[ComplaintGroup]:
+    return [ComplaintGroup(name=name, open_key=t.open_key, due_24h=t.due_24h, overdue=t.overdue,
+                           opened_today=t.opened_today,
+                           rolling=_rate(t.decided_rolling, t.in_time_rolling, days))
+            for name, t in sorted(tallies.items())]  # fmt: skip
+
+
+def _complaints(state: BoardState) -> ComplaintsSnapshot:
+    """docs/snapshot.md, `complaints`: the figures at `as_of`."""
+    now = state.as_of
+    days = state.config.complaints.rate_days
+    figures = state.complaints.figures(now, None if state.day is None else state.day.start_ms)
+    floor = figures.floor
+    oldest = floor.oldest_overdue_deadline
+    return ComplaintsSnapshot(
+        today=_rate(floor.decided_today, floor.in_time_today),
+        rolling=_rate(floor.decided_rolling, floor.in_time_rolling, days),
+        open_key=floor.open_key, due_24h=floor.due_24h, overdue=floor.overdue,
+        oldest_overdue_s=None if oldest is None else (now - oldest) / 1000,
+        opened_today=floor.opened_today,
+        by_department=_complaint_groups(figures.by_department, days),
+        by_shop=_complaint_groups(figures.by_shop, days))  # fmt: skip
 
 
 def _alert_snapshot(state: BoardState, record: AlertRecord) -> AlertSnapshot:

@@ -30,7 +30,7 @@ from typing import Final, NamedTuple
 import lz4.block  # type: ignore[import-untyped]
 
 from wallboard.core.config import Config
-from wallboard.core.events import Event, Rejection
+from wallboard.core.events import COMPLAINT_TYPES, Event, Rejection
 from wallboard.core.fold import RECENT_REJECTIONS, BoardState
 from wallboard.core.linedecode import decode_lines
 from wallboard.core.ordering import EntryGate
@@ -314,7 +314,8 @@ class Replay:
         """Apply an event that may open a new business day; before it does, keep a snapshot of
         the day ending (its alerts and callouts) if it overlaps the window. The new day's end."""
         day = self.state.day
-        if day is not None and event.ts >= day.end_ms:
+        # A complaint event moves no clock (its day does not turn): only others end a day.
+        if day is not None and event.ts >= day.end_ms and event.type not in COMPLAINT_TYPES:
             self._keep_day(day.start_ms, day.end_ms)
         self.state.apply(event)
         return self.state.day.end_ms if self.state.day is not None else 0

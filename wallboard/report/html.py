@@ -22,7 +22,7 @@ import msgspec
 from wallboard.core.period_view import Response
 from wallboard.core.rollup import overall_service_level
 from wallboard.core.sanitize import clean
-from wallboard.core.snapshot import AlertSnapshot, CalloutSnapshot, Snapshot
+from wallboard.core.snapshot import AlertSnapshot, CallbackRate, CalloutSnapshot, Snapshot
 
 WIDTH: Final = 960
 HEIGHT: Final = 190
@@ -258,6 +258,7 @@ def render_report(*, site: str, tz: ZoneInfo, start_ms: int, end_ms: int,
     out += _alert_section(alerts, tz)
     out += _callout_section(callouts, tz)
     out += _agents_section(end, daily_high, passed_at, tz)
+    out += complaints_section(end)
     out += _rejected_section(end)
     # Every `<` as \u003c (JSON reads it the same): no `</script>` and no `<!--`, which
     # could otherwise end or swallow the page from inside the inert script element.
@@ -348,6 +349,42 @@ def _agents_section(end: Snapshot, daily_high: int, passed_at: dict[str, int],
                     f"<td>{_text(a.team or '-', 40)}</td><td class=n>{a.handled_today}</td>"
                     f"<td>{_clock(passed_at.get(a.agent), tz)}</td></tr>")  # fmt: skip
     rows.append("</table>")
+    return rows
+
+
+def _rate_cell(rate: CallbackRate) -> str:
+    shown = "-" if rate.callback_rate is None else f"{rate.callback_rate:.1%}"
+    return f"<td class=n>{shown} ({rate.in_time}/{rate.decided})</td>"
+
+
+def complaints_section(end: Snapshot) -> list[str]:
+    """Key complaints at the window's end (docs/metrics.md, "Complaints")."""
+    c = end.complaints
+    days = c.rolling.days or 0
+    oldest = "-" if c.oldest_overdue_s is None else _duration(round(c.oldest_overdue_s * 1000))
+    rows = [f"<h2>Key complaints ({c.open_key} open, {c.overdue} overdue)</h2>",
+            "<table><tr><th>callback rate today</th>"
+            f"<th>callback rate {days} days</th><th>open</th><th>due within 24 h</th>"
+            "<th>overdue</th><th>oldest overdue</th><th>opened today</th></tr>",
+            f"<tr>{_rate_cell(c.today)}{_rate_cell(c.rolling)}"
+            f"<td class=n>{c.open_key}</td><td class=n>{c.due_24h}</td>"
+            f"<td class=n>{c.overdue}</td><td class=n>{oldest}</td>"
+            f"<td class=n>{c.opened_today}</td></tr></table>"]  # fmt: skip
+    for title, groups in (("department", c.by_department), ("shop", c.by_shop)):
+        if not groups:
+            continue
+        rows.append(f"<table><tr><th>{title}</th><th>open</th><th>due within 24 h</th>"
+                    f"<th>overdue</th><th>opened today</th><th>callback rate {days} days</th>"
+                    "</tr>")  # fmt: skip
+        for g in groups:
+            rows.append(f"<tr><td>{_text(g.name, 60)}</td><td class=n>{g.open_key}</td>"
+                        f"<td class=n>{g.due_24h}</td><td class=n>{g.overdue}</td>"
+                        f"<td class=n>{g.opened_today}</td>"
+                        f"{_rate_cell(g.rolling)}"
+                        "</tr>")  # fmt: skip
+        rows.append("</table>")
+    if not c.by_department and not c.by_shop:
+        rows.append("<p class=muted>No complaint in the lookback.</p>")
     return rows
 
 
