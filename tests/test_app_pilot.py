@@ -258,6 +258,9 @@ async def test_complaints_panel_and_groups_on_the_alerts_page(tmp_path: Path) ->
         panel = str(app.complaints_panel.render())
         assert "open 1  due 24h 1  overdue 1 (oldest 8h" in panel
         assert "callback rate 7d 50% (1/2)  target 95%" in panel
+        await pilot.press("6")  # the rollups page: the panel again, and the groups
+        await pilot.pause()
+        assert str(app.rollup_complaints.render()) == panel
         groups = str(app.complaint_groups.render())
         assert "ware[b]house[/b]" in groups and "\u202e" not in groups
         finance = next(row for row in groups.splitlines() if row.startswith("finance"))

@@ -136,9 +136,11 @@ class WallboardApp(App[None]):
         self.banner = AlertBanner(id="banner")
         self.alert_list = AlertList(id="alert-list")
         self.callout_list = CalloutList(id="callout-list")
-        # Key complaints (docs/board.md): on the alerts page until the rollups page mounts
-        # the by-department / by-shop table.
+        # Key complaints (docs/board.md): the panel on the alerts page beside the callouts;
+        # on the rollups page the panel again with the by-department / by-shop table.
         self.complaints_panel = ComplaintsPanel(config.complaints.target, id="complaints")
+        self.rollup_complaints = ComplaintsPanel(config.complaints.target,
+                                                 id="rollup-complaints")  # fmt: skip
         self.complaint_groups = ComplaintGroups(config.complaints.target,
                                                 id="complaint-groups")  # fmt: skip
         self._rung: set[str] = set()  # critical alerts the bell has rung for
@@ -182,7 +184,6 @@ class WallboardApp(App[None]):
                 yield self.callout_list
                 with Horizontal(id="complaints-row"):
                     yield self.complaints_panel
-                    yield self.complaint_groups
             with Vertical(id="queues"):
                 yield self.queue_table
             with Vertical(id="agents"):
@@ -193,6 +194,9 @@ class WallboardApp(App[None]):
                 yield self.charts
             with Vertical(id="rollups"):
                 yield self.rollup_table
+                with Horizontal(id="rollup-complaints-row"):
+                    yield self.rollup_complaints
+                    yield self.complaint_groups
         if not self.kiosk:
             yield Footer()
 
@@ -353,6 +357,8 @@ class WallboardApp(App[None]):
             self.queue_table.set_items(snap.queues)
         elif page == "rollups":
             self.rollup_table.set_items(snap.rollups)
+            self.rollup_complaints.show(snap)
+            self.complaint_groups.show(snap)
         elif page == "agents":
             self.agents.show(snap)
         elif page == "alerts":
@@ -361,7 +367,6 @@ class WallboardApp(App[None]):
             self.alert_list.set_items([AlertRow(a, self.now_ms) for a in alerts])
             self.callout_list.show(snap, self.now_ms)
             self.complaints_panel.show(snap)
-            self.complaint_groups.show(snap)
 
     def _ring_for(self, snap: Snapshot) -> None:
         """The terminal bell, once per new unacknowledged critical alert (if configured)."""
